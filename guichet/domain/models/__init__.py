@@ -1,0 +1,40 @@
+"""Every SQLAlchemy model, importable from one place (Alembic reads Base.metadata)."""
+
+from guichet.domain.models.base import Base
+from guichet.domain.models.identity import (
+    Contact,
+    ContactPermission,
+    Invitation,
+    LoginAttempt,
+    OneTimeToken,
+    Person,
+    RoleAssignment,
+    Session,
+)
+from guichet.domain.models.invoices import Invoice, InvoiceLine
+from guichet.domain.models.operations import AuditEvent, CasbinRule, OutboxEmail
+from guichet.domain.models.organisations import BillingAccount, Line, Organisation
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "BillingAccount",
+    "CasbinRule",
+    "Contact",
+    "ContactPermission",
+    "Invitation",
+    "Invoice",
+    "InvoiceLine",
+    "Line",
+    "LoginAttempt",
+    "OneTimeToken",
+    "Organisation",
+    "OutboxEmail",
+    "Person",
+    "RoleAssignment",
+    "Session",
+]
+
+# Area modules that register their tables on Base.metadata when imported.
+from guichet.domain.models import payments as payments  # noqa: E402
+from guichet.domain.models import schedules as schedules  # noqa: E402

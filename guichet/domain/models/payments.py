@@ -1,0 +1,3 @@
+"""Payments models (filled by the payments issue)."""
+
+from __future__ import annotations

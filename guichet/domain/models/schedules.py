@@ -1,0 +1,3 @@
+"""Schedules models (filled by the schedules issue)."""
+
+from __future__ import annotations

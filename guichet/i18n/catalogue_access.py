@@ -1,0 +1,3 @@
+"""Messages of the access area."""
+
+MESSAGES: dict[str, dict[str, str]] = {}

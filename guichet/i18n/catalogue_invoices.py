@@ -1,0 +1,3 @@
+"""Messages of the invoices area."""
+
+MESSAGES: dict[str, dict[str, str]] = {}

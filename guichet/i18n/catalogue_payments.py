@@ -1,0 +1,3 @@
+"""Messages of the payments area."""
+
+MESSAGES: dict[str, dict[str, str]] = {}

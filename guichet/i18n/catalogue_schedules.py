@@ -1,0 +1,3 @@
+"""Messages of the schedules area."""
+
+MESSAGES: dict[str, dict[str, str]] = {}

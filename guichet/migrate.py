@@ -1,0 +1,29 @@
+"""Apply Alembic migrations programmatically (used by the CLI, the demo and the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url)
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database to `revision`; idempotent. Must not be called inside a running loop."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_async(database_url: str, revision: str = "head") -> None:
+    """Run the (blocking, loop-owning) Alembic upgrade in a worker thread."""
+    import asyncio
+
+    await asyncio.to_thread(upgrade, database_url, revision)

@@ -1,0 +1,1 @@
+"""Glue between GraphQL and the domain: context, loaders, and thin resolver functions."""

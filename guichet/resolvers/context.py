@@ -1,0 +1,147 @@
+"""The per-request Context every resolver receives."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from guichet.domain import models
+from guichet.domain.clock import Clock
+from guichet.domain.tokens import token_hash
+from guichet.i18n import negotiate_locale
+from guichet.settings import Settings
+
+if TYPE_CHECKING:
+    from guichet.app_state import AppState
+    from guichet.policies.authz import Authorizer
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person and the session that proved it."""
+
+    person_id: int
+    session_id: int
+    email: str
+    first_name: str | None
+    last_name: str | None
+
+
+@dataclass
+class Context:
+    request: Request | None
+    app: AppState
+    locale: str
+    request_id: str
+    bearer_token: str | None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    _viewer_task: asyncio.Future[Viewer | None] | None = None
+    _read_session: AsyncSession | None = None
+    _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _authz: Authorizer | None = None
+    # Filled by the request; read by the HTTP layer (e.g. Set-Cookie) when needed.
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.app.clock
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        return self.app.sessionmaker
+
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session; one query at a time, since sibling fields run concurrently."""
+        async with self._read_lock:
+            if self._read_session is None:
+                self._read_session = self.app.sessionmaker()
+            yield self._read_session
+
+    @asynccontextmanager
+    async def uow(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: a fresh session in a transaction committed once, rolled back on error."""
+        async with self.app.sessionmaker() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        if self._read_session is not None:
+            await self._read_session.close()
+            self._read_session = None
+
+    async def viewer(self) -> Viewer | None:
+        """The signed-in person, from the bearer token's live session (looked up once per request)."""
+        if self._viewer_task is None:
+            self._viewer_task = asyncio.ensure_future(self._load_viewer())
+        return await asyncio.shield(self._viewer_task)
+
+    async def _load_viewer(self) -> Viewer | None:
+        if not self.bearer_token:
+            return None
+        now = self.now()
+        async with self.read() as session:
+            row = (
+                await session.execute(
+                    select(models.Session.id, models.Person)
+                    .join(models.Person, models.Person.id == models.Session.person_id)
+                    .where(
+                        models.Session.token_hash == token_hash(self.bearer_token),
+                        models.Session.revoked_at.is_(None),
+                        models.Session.expires_at > now,
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        session_id, person = row
+        return Viewer(person.id, session_id, person.email, person.first_name, person.last_name)
+
+    @property
+    def authz(self) -> Authorizer:
+        if self._authz is None:
+            from guichet.policies.authz import Authorizer
+
+            self._authz = Authorizer(self)
+        return self._authz
+
+    def invalidate_viewer(self) -> None:
+        self._viewer_task = None
+
+
+def bearer_from_header(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def build_context(app_state: AppState, request: Request | None, *, headers: dict[str, str]) -> Context:
+    return Context(
+        request=request,
+        app=app_state,
+        locale=negotiate_locale(headers.get("accept-language")),
+        request_id=headers.get("x-request-id") or uuid.uuid4().hex,
+        bearer_token=bearer_from_header(headers.get("authorization")),
+    )
+
+
+Info = strawberry.Info[Context, None]

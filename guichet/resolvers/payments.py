@@ -1,0 +1,13 @@
+"""Resolvers of the payments area (placeholder: its issue fills this module)."""
+
+from __future__ import annotations
+
+from guichet.resolvers.context import Info
+
+
+async def payments_by_pk(info: Info, pks: list[int]) -> dict[int, object]:
+    raise NotImplementedError
+
+
+async def organisation_payments(info: Info, organisation, **kwargs):  # type: ignore[no-untyped-def]
+    raise NotImplementedError

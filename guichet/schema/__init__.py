@@ -1,0 +1,1 @@
+"""The GraphQL surface (Strawberry). Types describe; they do not decide."""

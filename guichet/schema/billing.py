@@ -1,0 +1,56 @@
+"""Billing accounts and fleet lines."""
+
+from __future__ import annotations
+
+import strawberry
+
+from guichet.domain import models
+from guichet.resolvers.context import Info
+from guichet.schema.common import ServiceType
+from guichet.schema.relay import Connection, Node, to_global_id
+
+
+@strawberry.type(description="A fleet line: a mobile number, a fixed line or an internet access.")
+class Line(Node):
+    number: str = strawberry.field(description="The line's number, e.g. +2250701020304.")
+    service_type: ServiceType = strawberry.field(description="FIXED, MOBILE or INTERNET.")
+    billing_account_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Line) -> Line:
+        return cls(
+            id=strawberry.ID(to_global_id("Line", row.id)),
+            number=row.number,
+            service_type=ServiceType(row.service_type),
+            billing_account_id=row.billing_account_id,
+        )
+
+    @strawberry.field(description="The billing account this line is billed on.")
+    async def billing_account(self, info: Info) -> BillingAccount:
+        from guichet.resolvers import organisations
+
+        return await organisations.billing_account_of(info, self.billing_account_id)
+
+
+@strawberry.type(description="A billing account (compte de facturation) of an organisation.")
+class BillingAccount(Node):
+    number: str = strawberry.field(description="The account number, e.g. BA-1001.")
+    name: str = strawberry.field(description="The account's name, e.g. the site it bills.")
+    pk: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.BillingAccount) -> BillingAccount:
+        return cls(
+            id=strawberry.ID(to_global_id("BillingAccount", row.id)),
+            number=row.number,
+            name=row.name,
+            pk=row.id,
+            organisation_id=row.organisation_id,
+        )
+
+    @strawberry.field(description="Fleet lines (phone numbers, fixed lines, internet access) billed on this account.")
+    async def lines(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Line]:
+        from guichet.resolvers import organisations
+
+        return await organisations.account_lines(info, self, first=first, after=after)

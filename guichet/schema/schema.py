@@ -1,0 +1,77 @@
+"""Assemble Query, Mutation and Subscription from the areas, with the request-level extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from guichet.schema import auth, organisations
+from guichet.schema.relay import Node
+
+QUERY_TYPES: tuple[type, ...] = (organisations.Query,)
+MUTATION_TYPES: tuple[type, ...] = (auth.AuthMutation,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = ()
+
+
+class CloseRequestSession(SchemaExtension):
+    """Return the request's read session to the pool when the operation ends."""
+
+    async def on_operation(self):  # type: ignore[no-untyped-def, override]
+        yield
+        context = self.execution_context.context
+        close = getattr(context, "close", None)
+        if close is not None:
+            await close()
+
+
+def _merged(name: str, types: tuple[type, ...], description: str) -> type:
+    merged = merge_types(name, types)
+    merged.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return merged
+
+
+def build_schema(
+    *,
+    max_depth: int = 12,
+    max_aliases: int = 15,
+    max_tokens: int = 1000,
+    extra_extensions: list[Any] | None = None,
+) -> strawberry.Schema:
+    Query = _merged("Query", QUERY_TYPES, "Entry points for reading.")
+    Mutation = _merged("Mutation", MUTATION_TYPES, "Entry points for changing things; each takes one `input`.")
+    Subscription = (
+        _merged("Subscription", SUBSCRIPTION_TYPES, "Live updates over graphql-transport-ws.")
+        if SUBSCRIPTION_TYPES
+        else None
+    )
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        CloseRequestSession,
+        *(extra_extensions or []),
+    ]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Node],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=True),
+    )
+
+
+schema = build_schema()

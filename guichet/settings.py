@@ -1,0 +1,97 @@
+"""Settings read from the environment, as OPERATIONS.md lists them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./guichet.db"
+DEMO_SECRET_FILE = Path(".guichet-secret")
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "no-reply@guichet.local"
+    webhook_secret: str = ""
+    support_channels_file: str | None = None
+    demo: bool = False
+    # Deployments that hide the schema turn both off (SEC-12, SEC-13).
+    graphiql: bool = True
+    introspection: bool = True
+    # Limits (SEC-01..04); numbers from the security checklist's proposals.
+    max_body_bytes: int = 64 * 1024
+    max_query_depth: int = 12
+    max_aliases: int = 15
+    max_tokens: int = 1000
+    session_ttl_seconds: int = 12 * 3600
+    # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
+    password_hash_profile: str = "default"
+    payment_expiry_seconds: int = 30 * 60
+    redis_url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _demo_secret(path: Path = DEMO_SECRET_FILE) -> str:
+    """Return the demo secret kept in the working folder, creating it on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment.
+
+    Raise SettingsError when GUICHET_SECRET_KEY or GUICHET_WEBHOOK_SECRET is missing outside demo
+    mode: a production deployment must never run on a generated or well-known secret.
+    """
+    env = os.environ if environ is None else environ
+    demo = demo or _flag(env.get("GUICHET_DEMO"), False)
+    secret_key = env.get("GUICHET_SECRET_KEY", "")
+    webhook_secret = env.get("GUICHET_WEBHOOK_SECRET", "")
+    if not secret_key:
+        if not demo:
+            raise SettingsError("GUICHET_SECRET_KEY is required (or run with --demo)")
+        secret_key = _demo_secret()
+    if not webhook_secret:
+        if not demo:
+            raise SettingsError("GUICHET_WEBHOOK_SECRET is required (or run with --demo)")
+        webhook_secret = "dev-webhook-secret"
+    profile = env.get("GUICHET_PASSWORD_HASH_PROFILE", "default")
+    if profile not in {"default", "test"}:
+        raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
+    return Settings(
+        database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        secret_key=secret_key,
+        public_url=(env.get("GUICHET_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        smtp_url=env.get("GUICHET_SMTP_URL") or None,
+        mail_from=env.get("GUICHET_MAIL_FROM") or "no-reply@guichet.local",
+        webhook_secret=webhook_secret,
+        support_channels_file=env.get("GUICHET_SUPPORT_CHANNELS") or None,
+        demo=demo,
+        graphiql=_flag(env.get("GUICHET_GRAPHIQL"), True),
+        introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
+        password_hash_profile=profile,
+        redis_url=env.get("GUICHET_REDIS_URL") or None,
+    )

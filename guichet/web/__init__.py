@@ -1,0 +1,1 @@
+"""HTTP routes beside /graphql: health, metrics, downloads, webhooks, GraphiQL assets."""

@@ -1,0 +1,147 @@
+"""Shared fixtures: a fresh migrated database per test on SQLite (always) and PostgreSQL (when
+GUICHET_TEST_POSTGRES_URL is set), the ASGI app on it, and a GraphQL client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from guichet.domain.clock import FixedClock
+from guichet.migrate import upgrade
+from guichet.server import create_app
+from guichet.settings import Settings
+
+POSTGRES_URL = os.environ.get("GUICHET_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+TEST_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def _pg_admin_url() -> str:
+    assert POSTGRES_URL
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_execute(sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE) with a sync driver-free call."""
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(_pg_admin_url())
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"guichet_tpl_{uuid.uuid4().hex[:10]}"
+    _pg_execute(f'CREATE DATABASE "{name}"')
+    upgrade(make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
+    yield name
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
+) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "guichet.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    assert POSTGRES_URL and postgres_template
+    name = f"guichet_t_{uuid.uuid4().hex[:12]}"
+    _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret-key-0123456789abcdef0123456789",
+        webhook_secret="test-webhook-secret",
+        public_url="http://guichet.test",
+        password_hash_profile="test",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://guichet.test") as client:
+        yield client
+
+
+class GraphQLClient:
+    """Posts GraphQL documents to the app, with an optional bearer token and language."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        lang: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if lang:
+            headers["Accept-Language"] = lang
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture
+def sessionmaker(app: Any) -> Any:
+    return app.state.guichet.sessionmaker
