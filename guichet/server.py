@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,10 +19,10 @@ from guichet.app_state import AppState
 from guichet.db import create_engine, session_factory
 from guichet.domain.clock import Clock, SystemClock
 from guichet.domain.passwords import PasswordHashing
+from guichet.hooks import start_all, stop_all
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
-from guichet.web import health
 
 log = logging.getLogger("guichet")
 
@@ -36,6 +37,29 @@ class GuichetGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
         return build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+
+
+# Each module's routes() adds its HTTP routes; a module not written yet is skipped.
+ROUTE_MODULES = (
+    "guichet.web.health",
+    "guichet.web.static",
+    "guichet.web.metrics",
+    "guichet.web.downloads",
+    "guichet.web.webhooks",
+)
+
+
+def area_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for module_name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                continue
+            raise
+        routes.extend(module.routes())
+    return routes
 
 
 def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
@@ -63,15 +87,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        closers = await start_all(state)
         try:
             yield
         finally:
+            await stop_all(closers)
             await state.engine.dispose()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        *health.routes(),
+        *area_routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.guichet = state

@@ -9,7 +9,7 @@ from guichet.schema.common import OkPayload
 
 
 @strawberry.type(description="Mutations of sign-in and passwords.")
-class AuthMutation:
+class Mutation:
     @strawberry.mutation(description="End the current session.")
     async def logout(self, info: Info) -> OkPayload:
         raise NotImplementedError

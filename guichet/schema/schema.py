@@ -16,12 +16,14 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, organisations
+from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
 from guichet.schema.relay import Node
 
-QUERY_TYPES: tuple[type, ...] = (organisations.Query,)
-MUTATION_TYPES: tuple[type, ...] = (auth.AuthMutation,)
-SUBSCRIPTION_TYPES: tuple[type, ...] = ()
+# Each area module may define Query, Mutation and Subscription types; they are merged here.
+AREAS = (organisations, support, auth, members, invoices, payments, schedules)
+QUERY_TYPES: tuple[type, ...] = tuple(a.Query for a in AREAS if hasattr(a, "Query"))
+MUTATION_TYPES: tuple[type, ...] = tuple(a.Mutation for a in AREAS if hasattr(a, "Mutation"))
+SUBSCRIPTION_TYPES: tuple[type, ...] = tuple(a.Subscription for a in AREAS if hasattr(a, "Subscription"))
 
 
 class CloseRequestSession(SchemaExtension):

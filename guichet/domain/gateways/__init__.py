@@ -1,0 +1,1 @@
+"""Interfaces to the outside world (payment providers), each with a sandbox implementation."""
