@@ -11,3 +11,8 @@ async def payments_by_pk(info: Info, pks: list[int]) -> dict[int, object]:
 
 async def organisation_payments(info: Info, organisation, **kwargs):  # type: ignore[no-untyped-def]
     raise NotImplementedError
+
+
+async def load_invoice_payments(info: Info, invoice_pk: int) -> list[object]:
+    """The payments of one invoice (batched by the payments work with a DataLoader)."""
+    return []
