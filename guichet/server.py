@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -17,12 +18,16 @@ from strawberry.asgi import GraphQL
 
 from guichet.app_state import AppState
 from guichet.db import create_engine, session_factory
+from guichet.domain import support
 from guichet.domain.clock import Clock, SystemClock
 from guichet.domain.passwords import PasswordHashing
 from guichet.hooks import start_all, stop_all
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web.metrics import Metrics
+from guichet.web.middleware import GuichetHTTPMiddleware
+from guichet.web.static import graphiql_page
 
 log = logging.getLogger("guichet")
 
@@ -37,6 +42,34 @@ class GuichetGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
         return build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """Authenticate a subscription socket: the bearer in connection_init's payload
+        ({"Authorization": "Bearer <token>"}) or on the upgrade request; refuse it (4403) otherwise."""
+        from strawberry.exceptions import ConnectionRejectionError
+        from strawberry.types.unset import UNSET
+
+        from guichet.i18n import negotiate_locale
+        from guichet.resolvers.context import bearer_from_header
+
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if isinstance(authorization, str) and authorization:
+            context.bearer_token = bearer_from_header(authorization)
+            context.invalidate_viewer()
+        language = params.get("Accept-Language") or params.get("accept-language")
+        if isinstance(language, str) and language:
+            context.locale = negotiate_locale(language)
+        try:
+            if await context.viewer() is None:
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        finally:
+            await context.close()
+        return UNSET
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our offline GraphiQL page (strawberry's loads from a CDN); only reached when graphiql is on."""
+        return graphiql_page(request.url.path)
 
 
 # Each module's routes() adds its HTTP routes; a module not written yet is skipped.
@@ -74,15 +107,24 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
+    """The application. Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed."""
     state = build_state(settings, clock)
+    state.services["support_channels"] = support.load_channels(settings)
+    metrics = state.services.setdefault("metrics", Metrics())
     schema = build_schema(
-        max_depth=settings.max_query_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
     )
+    # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through
+    # GET); strawberry refuses mutations over GET, JSON arrays (batching off) and non-JSON POST bodies.
     graphql = GuichetGraphQL(
         state,
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
+        multipart_uploads_enabled=False,
     )
 
     @contextlib.asynccontextmanager
@@ -99,7 +141,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         *area_routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    guard = Middleware(
+        GuichetHTTPMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
+        routes=routes,
+        hsts=settings.public_url.startswith("https://"),
+    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
     app.state.guichet = state
     app.state.schema = schema
     return app

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./guichet.db"
 DEMO_SECRET_FILE = Path(".guichet-secret")
+DEFAULT_BANK_TRANSFER_ACCOUNT = "Orange CI, SGCI Abidjan, IBAN CI93 CI008 01001 012345678901 23, BIC SGCICIAB"
 
 
 class SettingsError(RuntimeError):
@@ -37,6 +38,8 @@ class Settings:
     # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
     password_hash_profile: str = "default"
     payment_expiry_seconds: int = 30 * 60
+    # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
+    bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -81,7 +84,7 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     profile = env.get("GUICHET_PASSWORD_HASH_PROFILE", "default")
     if profile not in {"default", "test"}:
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
-    return Settings(
+    settings = Settings(
         database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
         secret_key=secret_key,
         public_url=(env.get("GUICHET_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/"),
@@ -94,4 +97,12 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
+        bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
+        payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
     )
+    if settings.support_channels_file:
+        # A malformed channels file stops start-up with one line (SupportChannelsError is a SettingsError).
+        from guichet.domain.support import load_channels
+
+        load_channels(settings)
+    return settings

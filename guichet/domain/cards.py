@@ -88,3 +88,18 @@ def validate_card(card: CardDetails, *, today: date, field: list[str]) -> Stored
     if not (card.cvc.isdigit() and len(card.cvc) == 3):
         raise DomainError(ErrorCode.CARD_INVALID, "card_cvc_invalid", field=[*field, "cvc"])
     return stored
+
+
+def require_valid_through(card: StoredCard, last_day: date | None, *, field: list[str]) -> None:
+    """Raise DomainError(CARD_EXPIRES_TOO_SOON) unless the card is still valid on `last_day`.
+
+    Used for instalment plans: the card must stay valid through the last scheduled debit. A card
+    is valid through the last day of its expiry month, so an expiry month equal to the last
+    debit's month is accepted. Nothing is checked when nothing is scheduled (`last_day` None).
+    """
+    if last_day is not None and card.last_valid_day() < last_day:
+        raise DomainError(
+            ErrorCode.CARD_EXPIRES_TOO_SOON,
+            field=[*field, "expYear"],
+            params={"date": last_day.strftime("%d/%m/%Y")},
+        )

@@ -7,12 +7,15 @@ delivery failure never loses a message. Nothing here sends anything.
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
+
+log = logging.getLogger("guichet.mail")
 
 
 @dataclass(frozen=True)
@@ -55,4 +58,6 @@ async def enqueue_email(
     )
     session.add(email)
     await session.flush()
+    # One line per message; recipient and subject only: the body carries links with tokens.
+    log.info("mail queued id=%s to=%s subject=%r", email.id, to, subject)
     return email

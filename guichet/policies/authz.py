@@ -1,27 +1,43 @@
 """The one question the rest of the code asks: may this viewer do ACTION on MODULE here?
 
-Provisional implementation (foundation): roles from role_assignments, role permissions from
-the default policy table. The access-control issue replaces the decision with Casbin, keeping
-this interface.
+Casbin decides (policies/engine.py over model.conf); this per-request Authorizer finds the
+viewer's ACTIVE contact in the organisation, hands its current rows to the process-wide engine
+(which recompiles them only when they changed), and memoises each (organisation, module, action)
+decision for the rest of the request: one decision per root field, never per row.
+A refused member is written to the audit trail (access.denied) and the security log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
+import logging
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.audit import record_event
+from guichet.policies.engine import ALL_ACCOUNTS, NO_SCOPE, AccountScope, PolicyEngine
+from guichet.policies.rules import ContactAccess, default_templates, template_table
+from guichet.policies.store import load_access
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
 
-DEFAULT_POLICY = Path(__file__).parent / "default_policy.csv"
+__all__ = [
+    "ALL_ACCOUNTS",
+    "NO_SCOPE",
+    "AccessDenied",
+    "AccountScope",
+    "Authorizer",
+    "Membership",
+    "NotAuthenticated",
+    "engine_of",
+    "role_permissions",
+]
+
+log = logging.getLogger("guichet.security")
 
 
 class NotAuthenticated(Exception):
@@ -44,35 +60,18 @@ class Membership:
     is_primary_admin: bool
 
 
-@dataclass(frozen=True)
-class AccountScope:
-    """The billing accounts a permission reaches: all of them, or these."""
-
-    all_accounts: bool
-    account_ids: frozenset[int]
-
-    def allows(self, billing_account_id: int) -> bool:
-        return self.all_accounts or billing_account_id in self.account_ids
-
-    @property
-    def empty(self) -> bool:
-        return not self.all_accounts and not self.account_ids
-
-
-NO_SCOPE = AccountScope(False, frozenset())
-ALL_ACCOUNTS = AccountScope(True, frozenset())
-
-
-@cache
 def role_permissions() -> dict[str, set[tuple[str, str]]]:
-    """role -> {(module, action)} from the default policy file (p, role, module, action)."""
-    table: dict[str, set[tuple[str, str]]] = {}
-    with DEFAULT_POLICY.open() as handle:
-        for row in csv.reader(handle):
-            cells = [c.strip() for c in row]
-            if cells and cells[0] == "p":
-                table.setdefault(cells[1], set()).add((cells[2], cells[3]))
-    return table
+    """role -> {(module, action)} of the default policy (the ACCESS.md table)."""
+    return template_table(default_templates())
+
+
+def engine_of(ctx: Context) -> PolicyEngine:
+    """The app's enforcer (started by policies.runtime); a process without the hook gets the defaults."""
+    engine = ctx.app.services.get("enforcer")
+    if engine is None:
+        log.warning("policy runtime not started; using the default policy file")
+        engine = ctx.app.services["enforcer"] = PolicyEngine(default_templates())
+    return engine  # type: ignore[no-any-return]
 
 
 class Authorizer:
@@ -80,98 +79,117 @@ class Authorizer:
 
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self._memberships: dict[int, Membership | None] = {}
-        self._roles: dict[int, list[tuple[str, int | None]]] = {}
-        self._grants: dict[int, tuple[set[tuple[str, str]], set[tuple[str, str]]]] = {}
+        self._access: dict[int, ContactAccess | None] = {}
+        self._scopes: dict[tuple[int, str, str], AccountScope] = {}
+        self._denied_logged: set[tuple[int, str, str]] = set()
         self._lock = asyncio.Lock()
+
+    async def access(self, organisation_id: int) -> ContactAccess | None:
+        """The viewer's ACTIVE contact's access rows in the organisation (read once per request)."""
+        async with self._lock:
+            if organisation_id not in self._access:
+                self._access[organisation_id] = await self._load_access(organisation_id)
+        return self._access[organisation_id]
+
+    async def _load_access(self, organisation_id: int) -> ContactAccess | None:
+        viewer = await self._ctx.viewer()
+        if viewer is None:
+            return None
+        async with self._ctx.read() as session:
+            contact_id = (
+                await session.execute(
+                    select(models.Contact.id).where(
+                        models.Contact.organisation_id == organisation_id,
+                        models.Contact.person_id == viewer.person_id,
+                        models.Contact.status == "ACTIVE",
+                    )
+                )
+            ).scalar_one_or_none()
+            if contact_id is None:
+                return None
+            access = (await load_access(session, [contact_id])).get(contact_id)
+        if access is None or not access.active:
+            return None
+        # Fresh rows every request: a revocation done by any process is enforced here at once.
+        engine_of(self._ctx).sync(access)
+        return access
 
     async def membership(self, organisation_id: int) -> Membership | None:
         """The viewer's active membership of the organisation, or None (looked up once per request)."""
-        async with self._lock:
-            if organisation_id not in self._memberships:
-                self._memberships[organisation_id] = await self._load_membership(organisation_id)
-        return self._memberships[organisation_id]
-
-    async def _load_membership(self, organisation_id: int) -> Membership | None:
-        viewer = await self._ctx.viewer()
-        result: Membership | None = None
-        if viewer is not None:
-            async with self._ctx.read() as session:
-                contact = (
-                    await session.execute(
-                        select(models.Contact).where(
-                            models.Contact.organisation_id == organisation_id,
-                            models.Contact.person_id == viewer.person_id,
-                            models.Contact.status == "ACTIVE",
-                        )
-                    )
-                ).scalar_one_or_none()
-                if contact is not None:
-                    result = Membership(contact.id, organisation_id, contact.is_primary_admin)
-                    roles = (
-                        await session.execute(
-                            select(models.RoleAssignment.role, models.RoleAssignment.billing_account_id).where(
-                                models.RoleAssignment.contact_id == contact.id
-                            )
-                        )
-                    ).all()
-                    perms = (
-                        await session.execute(
-                            select(
-                                models.ContactPermission.module,
-                                models.ContactPermission.action,
-                                models.ContactPermission.effect,
-                            ).where(models.ContactPermission.contact_id == contact.id)
-                        )
-                    ).all()
-                    self._roles[organisation_id] = [(r, ba) for r, ba in roles]
-                    if contact.is_primary_admin:
-                        self._roles[organisation_id] = [(r, None) for r in role_permissions()]
-                    self._grants[organisation_id] = (
-                        {(m, a) for m, a, e in perms if e == "allow"},
-                        {(m, a) for m, a, e in perms if e == "deny"},
-                    )
-        return result
+        access = await self.access(organisation_id)
+        if access is None:
+            return None
+        return Membership(access.contact_id, organisation_id, access.is_primary_admin)
 
     async def scope(self, organisation_id: int, module: str, action: str) -> AccountScope:
         """The billing accounts where the viewer may do `action` on `module` (empty: nowhere)."""
-        membership = await self.membership(organisation_id)
-        if membership is None:
-            return NO_SCOPE
-        grants, denials = self._grants[organisation_id]
-        if (module, action) in denials:
-            return NO_SCOPE
-        if (module, action) in grants:
-            return ALL_ACCOUNTS
-        table = role_permissions()
-        accounts: set[int] = set()
-        for role, account_id in self._roles[organisation_id]:
-            if (module, action) in table.get(role, set()):
-                if account_id is None:
-                    return ALL_ACCOUNTS
-                accounts.add(account_id)
-        return AccountScope(False, frozenset(accounts))
+        key = (organisation_id, module, action)
+        if key in self._scopes:
+            return self._scopes[key]
+        access = await self.access(organisation_id)
+        result = NO_SCOPE if access is None else engine_of(self._ctx).scope(access, module, action)
+        self._scopes[key] = result
+        return result
 
     async def allowed(self, organisation_id: int, module: str, action: str) -> bool:
         return not (await self.scope(organisation_id, module, action)).empty
 
     async def require(self, organisation_id: int, module: str, action: str) -> Membership:
-        """Raise NotAuthenticated or AccessDenied unless the viewer may do it somewhere here."""
-        if await self._ctx.viewer() is None:
+        """Raise NotAuthenticated or AccessDenied unless the viewer may do it somewhere here.
+
+        A member's refusal is recorded once per request in the audit trail (access.denied).
+        """
+        viewer = await self._ctx.viewer()
+        if viewer is None:
             raise NotAuthenticated()
         membership = await self.membership(organisation_id)
-        if membership is None or not await self.allowed(organisation_id, module, action):
+        if membership is None:
+            log.warning(
+                "access refused: not a member",
+                extra={"person_id": viewer.person_id, "organisation_id": organisation_id, "access_module": module},
+            )
+            raise AccessDenied(module, action)
+        if not await self.allowed(organisation_id, module, action):
+            await self._record_denial(membership, module, action)
             raise AccessDenied(module, action)
         return membership
 
+    async def _record_denial(self, membership: Membership, module: str, action: str) -> None:
+        key = (membership.organisation_id, module, action)
+        if key in self._denied_logged:
+            return
+        self._denied_logged.add(key)
+        log.warning(
+            "access refused",
+            extra={
+                "contact_id": membership.contact_id,
+                "organisation_id": membership.organisation_id,
+                "access_module": module,
+                "access_action": action,
+                "request_id": self._ctx.request_id,
+            },
+        )
+        async with self._ctx.uow() as session:
+            await record_event(
+                session,
+                at=self._ctx.now(),
+                organisation_id=membership.organisation_id,
+                actor_contact_id=membership.contact_id,
+                action="access.denied",
+                summary=f"{module} {action} refused",
+                data={"module": module, "action": action, "request_id": self._ctx.request_id},
+            )
+
     async def visible_accounts(self, organisation_id: int) -> AccountScope:
         """Accounts any of the viewer's roles reach (for billing accounts and lines)."""
-        membership = await self.membership(organisation_id)
-        if membership is None:
+        access = await self.access(organisation_id)
+        if access is None:
             return NO_SCOPE
         accounts: set[int] = set()
-        for _role, account_id in self._roles[organisation_id]:
+        for _role, account_id in access.effective_roles():
             if account_id is None:
                 return ALL_ACCOUNTS
             accounts.add(account_id)
+        if access.grants:
+            return ALL_ACCOUNTS
         return AccountScope(False, frozenset(accounts))

@@ -51,6 +51,8 @@ class Context:
     _authz: Authorizer | None = None
     # Filled by the request; read by the HTTP layer (e.g. Set-Cookie) when needed.
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The graphql-transport-ws connection_init payload (strawberry sets it on subscription sockets).
+    connection_params: dict[str, Any] | None = None
 
     @property
     def settings(self) -> Settings:
@@ -85,6 +87,17 @@ class Context:
         if self._read_session is not None:
             await self._read_session.close()
             self._read_session = None
+
+    async def refresh(self) -> None:
+        """Act as a new request (a subscription event on a long-lived socket): drop the read
+        session, the loaders, the viewer and the memoised access decisions."""
+        async with self._read_lock:
+            if self._read_session is not None:
+                await self._read_session.close()
+                self._read_session = None
+        self.loaders.clear()
+        self._authz = None
+        self._viewer_task = None
 
     async def viewer(self) -> Viewer | None:
         """The signed-in person, from the bearer token's live session (looked up once per request)."""
@@ -123,6 +136,14 @@ class Context:
 
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
+
+    def sign_in_as(self, viewer: Viewer) -> None:
+        """The rest of this operation runs as `viewer` (just signed in by login or activateAccount),
+        so fields under the returned session (viewer.organisations.me ...) see its memberships."""
+        future: asyncio.Future[Viewer | None] = asyncio.get_running_loop().create_future()
+        future.set_result(viewer)
+        self._viewer_task = future
+        self._authz = None
 
 
 def bearer_from_header(value: str | None) -> str | None:

@@ -1,30 +1,211 @@
-"""Invoices (placeholder: the invoices issue fills this module)."""
+"""Invoices: the list a finance contact works from, its filters and order, the summary, the detail.
+
+Leaves are plain attributes filled from one page query (status and amounts included); only
+billingAccount, lines, payments and downloadUrl have resolvers, and the first two return values
+the page already prefetched when the selection asked for them (a DataLoader otherwise).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
 import strawberry
 
-from guichet.schema.relay import Connection, Node
+from guichet.domain.invoices import links
+from guichet.domain.invoices import status as rules
+from guichet.resolvers.context import Info
+from guichet.schema.billing import BillingAccount
+from guichet.schema.common import Money, OkPayload, ServiceType
+from guichet.schema.relay import Connection, Node, to_global_id
+
+if TYPE_CHECKING:
+    from guichet.schema.payments import Payment
 
 
-@strawberry.type(description="An invoice.")
-class Invoice(Node):
-    number: str = strawberry.field(description="The invoice number.")
+@strawberry.enum(
+    description="OPEN = to pay, not yet due (« A payer » / « Ouverte »); OVERDUE = past due and unpaid "
+    "(« En retard »); PAID = settled (« Payé » / « Clôturée »). Relative to the server's today."
+)
+class InvoiceStatus(Enum):
+    OPEN = "OPEN"
+    OVERDUE = "OVERDUE"
+    PAID = "PAID"
 
 
-@strawberry.input(description="Which invoices to list.")
-class InvoiceFilter:
-    search: str | None = strawberry.field(default=None, description="Free text searched in the number.")
+@strawberry.enum(description="What invoices can be ordered by.")
+class InvoiceOrderField(Enum):
+    DUE_DATE = "DUE_DATE"
+    ISSUE_DATE = "ISSUE_DATE"
+    TOTAL = "TOTAL"
+    NUMBER = "NUMBER"
 
 
-@strawberry.input(description="How invoices are ordered.")
+@strawberry.enum(description="Ascending or descending order.")
+class OrderDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="How invoices are ordered (default: issue date, newest first); ties by ID.")
 class InvoiceOrder:
-    placeholder: str | None = strawberry.field(default=None, description="Placeholder.")
+    field: InvoiceOrderField = strawberry.field(description="The sort key.")
+    direction: OrderDirection = strawberry.field(description="ASC or DESC.")
 
 
-@strawberry.type(description="Invoice totals.")
-class InvoiceSummary:
-    count: int = strawberry.field(description="Number of invoices.")
+@strawberry.input(description="Which invoices to list; every condition given must hold.")
+class InvoiceFilter:
+    status: list[InvoiceStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
+    service_type: list[ServiceType] | None = strawberry.field(
+        default=None, description="Any of these service types."
+    )
+    billing_account_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only this billing account's invoices (none if it is out of reach)."
+    )
+    line_number: str | None = strawberry.field(default=None, description="A fleet line's number: the invoices that bill it.")
+    issued_from: date | None = strawberry.field(default=None, description="Issued on or after this day.")
+    issued_to: date | None = strawberry.field(default=None, description="Issued on or before this day.")
+    search: str | None = strawberry.field(
+        default=None, description="Part of the invoice number, case-insensitive (at most 50 characters)."
+    )
+
+
+@strawberry.type(description="One line of an invoice.")
+class InvoiceLine:
+    description: str = strawberry.field(description="What is billed, e.g. « Forfait Business 20 Go ».")
+    line_number: str | None = strawberry.field(description="The fleet line this amount bills, if any.")
+    amount: Money = strawberry.field(description="The line's amount.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> InvoiceLine:
+        return cls(
+            description=row.description,
+            line_number=row.line_number,
+            amount=Money.of(row.amount_minor, row.currency),
+        )
+
+
+@strawberry.type(description="An invoice of one of the organisation's billing accounts.")
+class Invoice(Node):
+    number: str = strawberry.field(description="The invoice number, e.g. F-2026-000001.")
+    status: InvoiceStatus = strawberry.field(description="OPEN, OVERDUE or PAID on the server's today.")
+    service_type: ServiceType = strawberry.field(description="FIXED, MOBILE or INTERNET.")
+    issue_date: date = strawberry.field(description="The day the invoice was issued.")
+    due_date: date = strawberry.field(description="The day it must be paid by.")
+    period_start: date | None = strawberry.field(description="First day of the billed period.")
+    period_end: date | None = strawberry.field(description="Last day of the billed period.")
+    total: Money = strawberry.field(description="The invoice's total.")
+    amount_paid: Money = strawberry.field(description="What has been paid so far.")
+    amount_due: Money = strawberry.field(description="What is left to pay (total - amountPaid, never negative).")
+    payment_pending: bool = strawberry.field(description="A payment for this invoice is under way.")
+    pk: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+    billing_account_id: strawberry.Private[int]
+    currency: strawberry.Private[str]
+    can_export: strawberry.Private[bool]
+    prefetched_account: strawberry.Private[BillingAccount | None] = None
+    prefetched_lines: strawberry.Private[list[InvoiceLine] | None] = None
+
+    @classmethod
+    def from_row(cls, row: Any, *, can_export: bool) -> Invoice:
+        """Build from a queries.PAGE_COLUMNS row (status computed by the SQL status rule)."""
+        currency = row.currency
+        total, paid = row.total_minor, row.amount_paid_minor
+        return cls(
+            id=strawberry.ID(to_global_id("Invoice", row.id)),
+            number=row.number,
+            status=InvoiceStatus(row.status),
+            service_type=ServiceType(row.service_type),
+            issue_date=row.issue_date,
+            due_date=row.due_date,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            total=Money.of(total, currency),
+            amount_paid=Money.of(paid, currency),
+            amount_due=Money.of(rules.amount_due_minor(total, paid), currency),
+            payment_pending=row.pending_payment_id is not None,
+            pk=row.id,
+            organisation_id=row.organisation_id,
+            billing_account_id=row.billing_account_id,
+            currency=currency,
+            can_export=can_export,
+        )
+
+    # Sync resolvers: the prefetched value when the page loaded it, else the request's DataLoader
+    # (an awaitable, which the executor awaits).
+    @strawberry.field(description="The billing account this invoice bills.")
+    def billing_account(self, info: Info) -> BillingAccount:
+        if self.prefetched_account is not None:
+            return self.prefetched_account
+        from guichet.resolvers.loaders import BillingAccountByIdLoader, loader
+
+        return loader(info.context, BillingAccountByIdLoader).load(self.billing_account_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The invoice's lines, with the fleet number each one bills.")
+    def lines(self, info: Info) -> list[InvoiceLine]:
+        if self.prefetched_lines is not None:
+            return self.prefetched_lines
+        from guichet.resolvers.loaders import InvoiceLinesByInvoiceIdLoader, loader
+
+        return loader(info.context, InvoiceLinesByInvoiceIdLoader).load(self.pk)  # type: ignore[return-value]
+
+    @strawberry.field(description="Payments made or under way for this invoice.")
+    def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("guichet.schema.payments")]]:
+        from guichet.resolvers import payments
+
+        return payments.load_invoice_payments(info, self.pk)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="A short-lived signed link to the PDF (GET, no other credentials needed; valid 5 minutes). "
+        "Needs INVOICES EXPORT: without it, asking for this field is refused with FORBIDDEN."
+    )
+    def download_url(self, info: Info) -> str:
+        if not self.can_export:
+            from guichet.resolvers.graphql_errors import forbidden
+
+            raise forbidden(info)
+        ctx = info.context
+        return links.download_url(ctx.settings.public_url, ctx.settings.secret_key, self.pk, ctx.now())
 
 
 InvoiceConnection = Connection[Invoice]
+
+
+@strawberry.type(description="How many invoices have one status, and what they still owe per currency.")
+class InvoiceStatusCount:
+    status: InvoiceStatus = strawberry.field(description="The status counted.")
+    count: int = strawberry.field(description="Number of invoices with this status.")
+    amount_due: list[Money] = strawberry.field(description="What they still owe, one amount per currency.")
+
+
+@strawberry.type(description="Totals of the filtered invoices, per currency and per status.")
+class InvoiceSummary:
+    count: int = strawberry.field(description="Number of invoices.")
+    total: list[Money] = strawberry.field(description="Sum of their totals, one amount per currency.")
+    amount_due: list[Money] = strawberry.field(description="What is left to pay, one amount per currency.")
+    by_status: list[InvoiceStatusCount] = strawberry.field(
+        description="Every status (OVERDUE, OPEN, PAID, in that order) with its count and amount due."
+    )
+
+
+@strawberry.input(description="Which invoices to e-mail as a CSV list, and to whom.")
+class EmailInvoiceListInput:
+    organisation_id: strawberry.ID = strawberry.field(description="The organisation whose invoices are listed.")
+    filter: InvoiceFilter | None = strawberry.field(default=None, description="Which invoices (as Organisation.invoices).")
+    to: list[str] | None = strawberry.field(
+        default=None,
+        description="Defaults to the viewer. Only the viewer or other active contacts of the organisation (at most 10).",
+    )
+
+
+@strawberry.type(description="Changing things around invoices.")
+class Mutation:
+    @strawberry.mutation(
+        description="E-mail the filtered invoice list as a CSV attachment with a short summary "
+        "(« Envoyer la liste des factures par e-mail »). Needs INVOICES EXPORT; at most 5 lists per hour."
+    )
+    async def email_invoice_list(self, info: Info, input: EmailInvoiceListInput) -> OkPayload:
+        from guichet.resolvers import invoices
+
+        return await invoices.email_invoice_list(info, input)

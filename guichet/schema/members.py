@@ -1,4 +1,8 @@
-"""Contacts, their roles and permissions, invitations and the audit trail."""
+"""Contacts, their roles and permissions, invitations, the audit trail, and the members mutations.
+
+Every mutation declares the (module, action) it needs with `requires(...)`; the organisation is
+the one of the object its input names. acceptInvitation is public: the token is the credential.
+"""
 
 from __future__ import annotations
 
@@ -84,12 +88,28 @@ class InvitationStatus(Enum):
     EXPIRED = "EXPIRED"
 
 
-@strawberry.type(description="An invitation to join an organisation (placeholder: the access issue fills it).")
+@strawberry.type(description="An invitation to join an organisation with given roles; its link works for 7 days.")
 class Invitation(Node):
     email: str = strawberry.field(description="Who is invited.")
-    status: InvitationStatus = strawberry.field(description="Where the invitation stands.")
+    status: InvitationStatus = strawberry.field(description="Where the invitation stands (EXPIRED after 7 days).")
     created_at: datetime = strawberry.field(description="When it was sent.")
-    expires_at: datetime = strawberry.field(description="When it stops working.")
+    expires_at: datetime = strawberry.field(description="When its link stops working.")
+    pk: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+    role_keys: strawberry.Private[list[tuple[str, int | None]]]
+    invited_by_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The roles the invitee will hold once it accepts.")
+    async def roles(self, info: Info) -> list[RoleAssignment]:
+        from guichet.resolvers import members
+
+        return await members.role_assignments(info, self.role_keys)
+
+    @strawberry.field(description="The admin who sent it; null when the back office did.")
+    async def invited_by(self, info: Info) -> Contact | None:
+        from guichet.resolvers import members
+
+        return await members.contact_in_organisation(info, self.invited_by_id)
 
 
 @strawberry.input(description="Which members to list.")
@@ -99,15 +119,40 @@ class MemberFilter:
     search: str | None = strawberry.field(default=None, description="Text searched in e-mail and names.")
 
 
-@strawberry.type(description="An entry of the audit trail (placeholder: the access issue fills it).")
+@strawberry.type(description="An entry of the audit trail: who did what to whom, and when.")
 class AuditEvent(Node):
     at: datetime = strawberry.field(description="When it happened.")
     action: str = strawberry.field(
         description="e.g. member.invited, member.access_changed, member.disabled, access.denied, payment.created"
     )
     summary: str = strawberry.field(description="A short human-readable account of the event.")
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="The contact, invitation, invoice or payment acted upon, when there is one."
+    )
+    pk: strawberry.Private[int]
+    organisation_id: strawberry.Private[int]
+    actor_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Null for the back office and for refused anonymous calls.")
+    async def actor(self, info: Info) -> Contact | None:
+        from guichet.resolvers import members
+
+        return await members.contact_in_organisation(info, self.actor_id)
 
 
 ContactConnection = Connection[Contact]
 InvitationConnection = Connection[Invitation]
 AuditEventConnection = Connection[AuditEvent]
+
+
+# ---------------------------------------------------------------- mutations
+# The Mutation type lives in members_mutations.py: acceptInvitation uses the auth area's types,
+# and guichet.schema.auth imports this module (through organisations) at import time.
+
+
+def __getattr__(name: str) -> object:
+    if name == "Mutation":
+        from guichet.schema.members_mutations import Mutation
+
+        return Mutation
+    raise AttributeError(name)

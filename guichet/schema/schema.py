@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -17,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
+from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
 from guichet.schema.relay import Node
 
 # Each area module may define Query, Mutation and Subscription types; they are merged here.
@@ -48,8 +50,14 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 15,
     max_tokens: int = 1000,
+    introspection: bool = True,
     extra_extensions: list[Any] | None = None,
 ) -> strawberry.Schema:
+    """The schema with its per-request extensions (factories, never shared instances: SEC-10).
+
+    introspection=False refuses __schema/__type (SEC-12) and rewrites validation messages that
+    would name the schema (SEC-14); unexpected errors are always masked and logged (SEC-16).
+    """
     Query = _merged("Query", QUERY_TYPES, "Entry points for reading.")
     Mutation = _merged("Mutation", MUTATION_TYPES, "Entry points for changing things; each takes one `input`.")
     Subscription = (
@@ -64,9 +72,12 @@ def build_schema(
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         CloseRequestSession,
+        lambda: ErrorHygiene(hide_schema_hints=not introspection),
+        OperationMetrics,
+        *([DisableIntrospection] if not introspection else []),
         *(extra_extensions or []),
     ]
-    return strawberry.Schema(
+    return GuichetSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

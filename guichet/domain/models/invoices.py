@@ -16,6 +16,9 @@ class Invoice(Base):
         Index("ix_invoices_org_due", "organisation_id", "due_date", "id"),
         Index("ix_invoices_org_issue", "organisation_id", "issue_date", "id"),
         Index("ix_invoices_billing_account", "billing_account_id", "due_date"),
+        # Migration 0003: the other orderings of the invoice list.
+        Index("ix_invoices_org_total", "organisation_id", "total_minor", "id"),
+        Index("ix_invoices_org_number", "organisation_id", "number"),
     )
 
     id: Mapped[int] = pk()

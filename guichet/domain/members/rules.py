@@ -1,0 +1,83 @@
+"""Pure rules of members administration (ACCESS.md rules 3, 4 and 5).
+
+Each check raises DomainError with the contract's code: ROLE_NOT_GRANTABLE (a sub-admin grants
+a role, scope or module permission it does not hold itself), CANNOT_MANAGE_ADMIN (anything done
+to an admin, or granting ADMIN, by someone other than the primary admin; anything done to the
+primary admin), FORBIDDEN (changing one's own access).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from guichet.domain.errors import DomainError, ErrorCode
+from guichet.policies.rules import ContactAccess
+
+INVITATION_TTL = timedelta(days=7)
+PURPOSE_INVITATION = "accept-invitation"
+
+RoleKey = tuple[str, int | None]
+Pair = tuple[str, str]
+# (module, action) -> may the actor do it over the whole organisation (a Casbin decision)
+HoldsEverywhere = Callable[[ContactAccess, str, str], bool]
+
+
+def invitation_status(status: str, expires_at: datetime, now: datetime) -> str:
+    """PENDING past its expiry shows as EXPIRED; other statuses are stored as they are."""
+    if status == "PENDING" and expires_at <= now:
+        return "EXPIRED"
+    return status
+
+
+def is_admin(access: ContactAccess) -> bool:
+    return access.is_primary_admin or any(role == "ADMIN" for role, _ in access.roles)
+
+
+@dataclass(frozen=True)
+class Grantor:
+    """Who changes someone's access, with what it holds, and how the policy answers for it."""
+
+    access: ContactAccess
+    holds_everywhere: HoldsEverywhere
+    role_permissions: dict[str, set[Pair]]
+
+    @property
+    def is_primary(self) -> bool:
+        return self.access.is_primary_admin
+
+    def may_manage(self, target: ContactAccess) -> None:
+        """Raise unless this grantor may change `target` at all."""
+        if target.contact_id == self.access.contact_id:
+            raise DomainError(ErrorCode.FORBIDDEN, "own_access", field=["input", "contactId"])
+        if target.is_primary_admin:
+            raise DomainError(ErrorCode.CANNOT_MANAGE_ADMIN, "primary_admin_protected", field=["input", "contactId"])
+        if is_admin(target) and not self.is_primary:
+            raise DomainError(ErrorCode.CANNOT_MANAGE_ADMIN, field=["input", "contactId"])
+
+    def may_grant_roles(self, roles: Sequence[RoleKey], *, already: frozenset[RoleKey] = frozenset()) -> None:
+        """Raise unless every new (role, scope) is one this grantor holds (over that scope or wider)."""
+        for index, (role, account_id) in enumerate(roles):
+            field = ["input", "roles", str(index)]
+            if role == "ADMIN" and not self.is_primary:
+                raise DomainError(ErrorCode.CANNOT_MANAGE_ADMIN, field=field)
+            if self.is_primary or (role, account_id) in already:
+                continue
+            held = (role, None) in self.access.roles or (
+                account_id is not None and (role, account_id) in self.access.roles
+            )
+            withdrawn = self.role_permissions.get(role, set()) & set(self.access.denials)
+            if not held or withdrawn:
+                raise DomainError(ErrorCode.ROLE_NOT_GRANTABLE, field=field, params={"role": role})
+
+    def may_open(self, pairs: Sequence[Pair], *, field: str) -> None:
+        """Raise unless this grantor holds every (module, action) over the whole organisation."""
+        for index, (module, action) in enumerate(pairs):
+            if not self.is_primary and not self.holds_everywhere(self.access, module, action):
+                raise DomainError(
+                    ErrorCode.ROLE_NOT_GRANTABLE,
+                    "permission_not_grantable",
+                    field=["input", field, str(index)],
+                    params={"module": module, "action": action},
+                )

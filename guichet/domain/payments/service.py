@@ -1,0 +1,628 @@
+"""Payment services: pay invoices exactly once, settle from a provider, expire what nobody settled.
+
+Each service owns its transaction(s). Exactly-once comes from the database, never from
+process locks (several server processes run):
+- the idempotency key row is INSERTed first in the payment's own transaction; a concurrent
+  duplicate waits on the unique index, fails, and then answers the first result;
+- each invoice is claimed by `UPDATE invoices SET pending_payment_id=:p WHERE id=:i AND
+  pending_payment_id IS NULL AND amount_paid_minor < total_minor` (rowcount checked), which also
+  works on SQLite where FOR UPDATE does not exist;
+- a payment leaves PENDING by `UPDATE payments ... WHERE id=:p AND status='PENDING'`, so two
+  deliveries racing to settle it change it once;
+- a webhook delivery is recorded under a unique (provider, dedup_key): a replay changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from guichet.domain import models
+from guichet.domain.audit import record_event
+from guichet.domain.cards import CardDetails, StoredCard, validate_card
+from guichet.domain.errors import DomainError, ErrorCode
+from guichet.domain.gateways.bank_transfer import BankTransferGateway, SandboxBankTransferGateway
+from guichet.domain.gateways.card import CardGateway, SandboxCardGateway
+from guichet.domain.gateways.orange_money import OrangeMoneyGateway, PendingRequest, SandboxOrangeMoneyGateway
+from guichet.domain.mail import enqueue_email
+from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
+from guichet.domain.money import Money, MoneyError, parse_amount
+from guichet.domain.payments.rules import (
+    IDEMPOTENCY_RETENTION_SECONDS,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+    MAX_INVOICES_PER_PAYMENT,
+    METHOD_OF_PROVIDER,
+    METHODS,
+    allocate,
+    clean_reason,
+    failure_code_from_reason,
+    global_id,
+    new_reference,
+    normalise_msisdn,
+    request_fingerprint,
+)
+from guichet.domain.payments.webhooks import WebhookEvent as IncomingEvent
+from guichet.domain.payments.webhooks import WebhookRejected
+
+OPERATION = "payInvoices"
+METHOD_WORDS = {"ORANGE_MONEY": "Orange Money", "BANK_TRANSFER": "bank transfer", "CARD": "card"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something subscribers may want to hear about once the transaction has committed."""
+
+    kind: str  # "payment" | "invoice"
+    id: int
+    organisation_id: int
+
+
+@dataclass
+class Gateways:
+    """The providers, one small interface each; sandboxes by default."""
+
+    card: CardGateway = field(default_factory=SandboxCardGateway)
+    orange_money: OrangeMoneyGateway = field(default_factory=SandboxOrangeMoneyGateway)
+    bank_transfer: BankTransferGateway = field(default_factory=SandboxBankTransferGateway)
+
+
+@dataclass(frozen=True)
+class PayRequest:
+    organisation_id: int
+    invoice_ids: Sequence[int]
+    method: str
+    idempotency_key: str
+    msisdn: str | None = None
+    card: CardDetails | None = None
+
+
+@dataclass(frozen=True)
+class PayResult:
+    payment_id: int
+    replayed: bool
+    changes: list[Change]
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    payment_id: int | None
+    replayed: bool
+    applied: bool
+    changes: list[Change]
+
+
+class _KeyTaken(Exception):
+    """The idempotency key exists (committed by an earlier or concurrent request)."""
+
+
+class _Replay(Exception):
+    """This webhook event was already received."""
+
+
+class PaymentStateError(RuntimeError):
+    """An invariant the guarded updates protect did not hold; the transaction is rolled back."""
+
+
+async def pay_invoices(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    request: PayRequest,
+    payer_contact_id: int,
+    pay_scope: frozenset[int] | None,
+    gateways: Gateways,
+    secret: str,
+    now: datetime,
+    expiry_seconds: int,
+) -> PayResult:
+    """Pay invoices of one organisation and one currency with one method, exactly once per key.
+
+    `pay_scope` is the billing accounts where the payer may PAY (None: all of them). Raise
+    DomainError: VALIDATION (key, ids, msisdn, card missing, mixed currencies), NOT_FOUND (an
+    invoice unknown, foreign or out of scope), INVOICE_NOT_PAYABLE (paid, or a payment pending:
+    also when a concurrent payment won the claim), IDEMPOTENCY_KEY_REUSED (same key, other
+    input), CARD_INVALID / CARD_BRAND_NOT_ACCEPTED. A card is charged at once (SUCCEEDED or
+    FAILED, both recorded); Orange Money and bank transfer stay PENDING until their webhook.
+    """
+    key = request.idempotency_key
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
+        raise DomainError(ErrorCode.VALIDATION, "idempotency_key_invalid", field=["input", "idempotencyKey"])
+    if not request.invoice_ids:
+        raise DomainError(ErrorCode.VALIDATION, "invoice_ids_required", field=["input", "invoiceIds"])
+    if len(request.invoice_ids) > MAX_INVOICES_PER_PAYMENT:
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            "invoice_ids_too_many",
+            field=["input", "invoiceIds"],
+            params={"max": MAX_INVOICES_PER_PAYMENT},
+        )
+    if len(set(request.invoice_ids)) != len(request.invoice_ids):
+        raise DomainError(ErrorCode.VALIDATION, "invoice_ids_repeated", field=["input", "invoiceIds"])
+    if request.method not in METHODS:
+        raise DomainError(ErrorCode.VALIDATION, field=["input", "method"])
+    msisdn: str | None = None
+    card: StoredCard | None = None
+    if request.method == "ORANGE_MONEY":
+        msisdn = normalise_msisdn(request.msisdn, field=["input", "msisdn"])
+    elif request.method == "CARD":
+        if request.card is None:
+            raise DomainError(ErrorCode.VALIDATION, "card_required", field=["input", "card"])
+        card = validate_card(request.card, today=now.date(), field=["input", "card"])
+    fingerprint = request_fingerprint(
+        secret,
+        OPERATION,
+        {
+            "organisation": request.organisation_id,
+            "invoices": sorted(request.invoice_ids),
+            "method": request.method,
+            "msisdn": msisdn,
+            "card": None
+            if request.card is None
+            else [request.card.number.replace(" ", ""), request.card.exp_month, request.card.exp_year, request.card.cvc],
+        },
+    )
+    for _attempt in range(3):
+        try:
+            return await _pay_once(
+                sessionmaker,
+                request=request,
+                payer_contact_id=payer_contact_id,
+                pay_scope=pay_scope,
+                gateways=gateways,
+                fingerprint=fingerprint,
+                msisdn=msisdn,
+                card=card,
+                now=now,
+                expiry_seconds=expiry_seconds,
+            )
+        except _KeyTaken:
+            replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now)
+            if replay is not None:
+                return replay
+            # The key was freed meanwhile (the first attempt failed, or the key outlived 24 h).
+    raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotency_key_in_use", field=["input", "idempotencyKey"])
+
+
+async def _pay_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    request: PayRequest,
+    payer_contact_id: int,
+    pay_scope: frozenset[int] | None,
+    gateways: Gateways,
+    fingerprint: str,
+    msisdn: str | None,
+    card: StoredCard | None,
+    now: datetime,
+    expiry_seconds: int,
+) -> PayResult:
+    changes: list[Change] = []
+    async with sessionmaker() as session, session.begin():
+        # First write of the transaction: a concurrent twin waits here until we commit.
+        claim = IdempotencyKey(
+            organisation_id=request.organisation_id,
+            contact_id=payer_contact_id,
+            key=request.idempotency_key,
+            operation=OPERATION,
+            request_hash=fingerprint,
+            created_at=now,
+        )
+        session.add(claim)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise _KeyTaken() from None
+
+        changes += await _expire_stale(session, request.invoice_ids, now)
+        rows = (
+            (
+                await session.execute(
+                    select(models.Invoice)
+                    .where(
+                        models.Invoice.id.in_(request.invoice_ids),
+                        models.Invoice.organisation_id == request.organisation_id,
+                    )
+                    .execution_options(populate_existing=True)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        by_id = {row.id: row for row in rows}
+        position = {invoice_id: index for index, invoice_id in enumerate(request.invoice_ids)}
+        for index, invoice_id in enumerate(request.invoice_ids):
+            invoice = by_id.get(invoice_id)
+            if invoice is None or (pay_scope is not None and invoice.billing_account_id not in pay_scope):
+                raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invoiceIds", str(index)])
+        if len({row.currency for row in rows}) != 1:
+            raise DomainError(ErrorCode.VALIDATION, "payment_mixed_currencies", field=["input", "invoiceIds"])
+        for index, invoice_id in enumerate(request.invoice_ids):
+            invoice = by_id[invoice_id]
+            if invoice.amount_paid_minor >= invoice.total_minor or invoice.pending_payment_id is not None:
+                raise DomainError(ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(index)])
+        currency = rows[0].currency
+        amount = Money(sum(row.total_minor - row.amount_paid_minor for row in rows), currency)
+
+        payment = Payment(
+            organisation_id=request.organisation_id,
+            payer_contact_id=payer_contact_id,
+            reference=new_reference(),
+            method=request.method,
+            status="PENDING",
+            currency=currency,
+            amount_minor=amount.minor,
+            received_minor=0,
+            msisdn=msisdn,
+            card_brand=card.brand if card else None,
+            card_last4=card.last4 if card else None,
+            card_exp_month=card.exp_month if card else None,
+            card_exp_year=card.exp_year if card else None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(payment)
+        await session.flush()
+
+        # Claim in id order so that two payments over the same invoices never deadlock.
+        for invoice in sorted(rows, key=lambda r: r.id):
+            claimed = await session.execute(
+                update(models.Invoice)
+                .where(
+                    models.Invoice.id == invoice.id,
+                    models.Invoice.pending_payment_id.is_(None),
+                    models.Invoice.amount_paid_minor < models.Invoice.total_minor,
+                )
+                .values(pending_payment_id=payment.id, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                raise DomainError(
+                    ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(position[invoice.id])]
+                )
+            session.add(
+                PaymentInvoice(
+                    payment_id=payment.id,
+                    invoice_id=invoice.id,
+                    organisation_id=request.organisation_id,
+                    requested_minor=invoice.total_minor - invoice.amount_paid_minor,
+                    amount_minor=0,
+                )
+            )
+        claim.payment_id = payment.id
+
+        pending: PendingRequest | None = None
+        if request.method == "ORANGE_MONEY":
+            assert msisdn is not None
+            pending = await gateways.orange_money.request_payment(msisdn, amount, reference=payment.reference)
+        elif request.method == "BANK_TRANSFER":
+            pending = await gateways.bank_transfer.request_transfer(amount, reference=payment.reference)
+        if pending is not None:
+            payment.provider_reference = pending.provider_reference
+            payment.instructions = {"key": pending.instructions_key, "params": dict(pending.instructions_params)}
+            payment.expires_at = now + timedelta(seconds=expiry_seconds)
+        await record_event(
+            session,
+            at=now,
+            organisation_id=request.organisation_id,
+            actor_contact_id=payer_contact_id,
+            action="payment.created",
+            summary=f"Payment {payment.reference} of {amount.format('en')} by {METHOD_WORDS[request.method]} "
+            f"for {len(rows)} invoice(s)",
+            subject_id=global_id("Payment", payment.id),
+            data={"reference": payment.reference, "method": request.method, "invoices": sorted(by_id)},
+        )
+        await session.flush()
+        changes.append(Change("payment", payment.id, request.organisation_id))
+        changes += [Change("invoice", i, request.organisation_id) for i in sorted(by_id)]
+
+        if request.method == "CARD":
+            assert card is not None
+            charge = await gateways.card.charge(card, amount, reference=payment.reference)
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id)
+                .values(provider_reference=charge.provider_reference)
+                .execution_options(synchronize_session=False)
+            )
+            if charge.succeeded:
+                changes += await _succeed(session, payment.id, amount.minor, now)
+            else:
+                changes += await _fail(session, payment.id, charge.failure_code or "card_declined", None, now)
+        payment_id = payment.id
+    return PayResult(payment_id, False, _unique(changes))
+
+
+async def _replay(
+    sessionmaker: async_sessionmaker[AsyncSession], contact_id: int, key: str, fingerprint: str, now: datetime
+) -> PayResult | None:
+    """The first result for this key, or None when the key is free again (it may be retried)."""
+    async with sessionmaker() as session, session.begin():
+        row = (
+            await session.execute(
+                select(IdempotencyKey).where(IdempotencyKey.contact_id == contact_id, IdempotencyKey.key == key)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        if row.created_at <= now - timedelta(seconds=IDEMPOTENCY_RETENTION_SECONDS):
+            await session.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
+            )
+            return None
+        if row.operation != OPERATION or row.request_hash != fingerprint or row.payment_id is None:
+            raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=["input", "idempotencyKey"])
+        return PayResult(row.payment_id, True, [])
+
+
+async def _expire_stale(session: AsyncSession, invoice_ids: Sequence[int], now: datetime) -> list[Change]:
+    """Fail the expired PENDING payments still holding these invoices, freeing them (expiry on access)."""
+    stale = (
+        await session.execute(
+            select(Payment.id)
+            .join(models.Invoice, models.Invoice.pending_payment_id == Payment.id)
+            .where(
+                models.Invoice.id.in_(invoice_ids),
+                Payment.status == "PENDING",
+                Payment.expires_at <= now,
+            )
+            .distinct()
+        )
+    ).scalars()
+    changes: list[Change] = []
+    for payment_id in sorted(stale):
+        changes += await _fail(session, payment_id, "expired", None, now)
+    return changes
+
+
+async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, now: datetime) -> list[Change]:
+    """PENDING -> SUCCEEDED: pay the invoices (oldest due first), audit, e-mail the receipt.
+
+    Return no change when the payment had already left PENDING (a concurrent delivery won).
+    Raise PaymentStateError if an invoice no longer belongs to this payment.
+    """
+    moved = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == "PENDING")
+        .values(status="SUCCEEDED", received_minor=received_minor, completed_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    payment = (
+        await session.execute(
+            select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    covered = (
+        await session.execute(
+            select(PaymentInvoice.invoice_id, models.Invoice.due_date, PaymentInvoice.requested_minor, models.Invoice)
+            .join(models.Invoice, models.Invoice.id == PaymentInvoice.invoice_id)
+            .where(PaymentInvoice.payment_id == payment_id)
+        )
+    ).all()
+    numbers = {row[0]: row[3].number for row in covered}
+    for share in allocate(received_minor, [(r[0], r[1], r[2]) for r in covered]):
+        paid = await session.execute(
+            update(models.Invoice)
+            .where(
+                models.Invoice.id == share.invoice_id,
+                models.Invoice.pending_payment_id == payment_id,
+                models.Invoice.amount_paid_minor + share.amount_minor <= models.Invoice.total_minor,
+            )
+            .values(
+                amount_paid_minor=models.Invoice.amount_paid_minor + share.amount_minor,
+                pending_payment_id=None,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if paid.rowcount != 1:  # type: ignore[attr-defined]
+            raise PaymentStateError(f"invoice {share.invoice_id} is not held by payment {payment_id}")
+        await session.execute(
+            update(PaymentInvoice)
+            .where(PaymentInvoice.payment_id == payment_id, PaymentInvoice.invoice_id == share.invoice_id)
+            .values(amount_minor=share.amount_minor)
+            .execution_options(synchronize_session=False)
+        )
+    received = Money(received_minor, payment.currency)
+    asked = Money(payment.amount_minor, payment.currency)
+    await record_event(
+        session,
+        at=now,
+        organisation_id=payment.organisation_id,
+        actor_contact_id=None,
+        action="payment.succeeded",
+        summary=f"Payment {payment.reference} succeeded: {received.format('en')} received"
+        + ("" if received_minor == payment.amount_minor else f" of {asked.format('en')} asked"),
+        subject_id=global_id("Payment", payment.id),
+        data={"reference": payment.reference, "received_minor": received_minor},
+    )
+    await _email_receipt(session, payment, received, asked, [numbers[i] for i in sorted(numbers)], now)
+    return [Change("payment", payment_id, payment.organisation_id)] + [
+        Change("invoice", i, payment.organisation_id) for i in sorted(numbers)
+    ]
+
+
+async def _fail(
+    session: AsyncSession, payment_id: int, failure_code: str, reason: str | None, now: datetime
+) -> list[Change]:
+    """PENDING -> FAILED: free the invoices (they stay payable) and audit; no change if already settled."""
+    moved = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == "PENDING")
+        .values(
+            status="FAILED",
+            failure_code=failure_code,
+            failure_reason=clean_reason(reason),
+            completed_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return []
+    organisation_id, reference = (
+        await session.execute(select(Payment.organisation_id, Payment.reference).where(Payment.id == payment_id))
+    ).one()
+    invoice_ids = sorted(
+        (
+            await session.execute(select(PaymentInvoice.invoice_id).where(PaymentInvoice.payment_id == payment_id))
+        ).scalars()
+    )
+    await session.execute(
+        update(models.Invoice)
+        .where(models.Invoice.pending_payment_id == payment_id)
+        .values(pending_payment_id=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    action = "payment.expired" if failure_code == "expired" else "payment.failed"
+    await record_event(
+        session,
+        at=now,
+        organisation_id=organisation_id,
+        actor_contact_id=None,
+        action=action,
+        summary=f"Payment {reference} failed ({failure_code}); its invoices can be paid again",
+        subject_id=global_id("Payment", payment_id),
+        data={"reference": reference, "failure_code": failure_code},
+    )
+    return [Change("payment", payment_id, organisation_id)] + [
+        Change("invoice", i, organisation_id) for i in invoice_ids
+    ]
+
+
+async def _email_receipt(
+    session: AsyncSession,
+    payment: Payment,
+    received: Money,
+    asked: Money,
+    invoice_numbers: list[str],
+    now: datetime,
+) -> None:
+    """The payer's receipt, in French then English (the person's language is not known)."""
+    if payment.payer_contact_id is None:
+        return
+    email = (
+        await session.execute(
+            select(models.Person.email)
+            .join(models.Contact, models.Contact.person_id == models.Person.id)
+            .where(models.Contact.id == payment.payer_contact_id)
+        )
+    ).scalar_one_or_none()
+    if email is None:
+        return
+    numbers = ", ".join(invoice_numbers)
+    partial_fr = "" if received == asked else f"\nMontant reçu : {received.format('fr')} sur {asked.format('fr')}."
+    partial_en = "" if received == asked else f"\nAmount received: {received.format('en')} of {asked.format('en')}."
+    body = (
+        f"Bonjour,\n\nVotre paiement de {received.format('fr')} a bien été accepté et nous vous en remercions.\n"
+        f"Référence : {payment.reference}\nFactures : {numbers}{partial_fr}\n\n"
+        f"---\n\nHello,\n\nYour payment of {received.format('en')} has been accepted. Thank you.\n"
+        f"Reference: {payment.reference}\nInvoices: {numbers}{partial_en}\n"
+    )
+    await enqueue_email(
+        session,
+        to=email,
+        subject=f"Reçu de paiement / Payment receipt {payment.reference}",
+        body=body,
+        now=now,
+    )
+
+
+async def apply_webhook(
+    sessionmaker: async_sessionmaker[AsyncSession], *, provider: str, event: IncomingEvent, now: datetime
+) -> WebhookResult:
+    """Apply one verified provider event, once.
+
+    Raise WebhookRejected(404) for an unknown reference and WebhookRejected(400) when the
+    provider does not match the payment's method or the amount is not acceptable (not a
+    decimal of the currency, zero, more than asked, partial for anything but a bank transfer);
+    nothing is changed then. A replay answers replayed=True; an event for a payment already
+    settled is recorded and changes nothing.
+    """
+    method = METHOD_OF_PROVIDER[provider]
+    try:
+        async with sessionmaker() as session, session.begin():
+            payment = (
+                await session.execute(select(Payment).where(Payment.reference == event.reference).with_for_update())
+            ).scalar_one_or_none()
+            if payment is None:
+                raise WebhookRejected(404, "unknown reference")
+            if payment.method != method:
+                raise WebhookRejected(400, "provider does not match the payment's method")
+            received = payment.amount_minor
+            if event.status == "SUCCEEDED" and event.amount is not None:
+                try:
+                    received = parse_amount(event.amount, payment.currency).minor
+                except MoneyError:
+                    raise WebhookRejected(400, "amount is not a decimal of the payment's currency") from None
+                if not 0 < received <= payment.amount_minor:
+                    raise WebhookRejected(400, "amount must be positive and at most the amount asked")
+                if received != payment.amount_minor and method != "BANK_TRANSFER":
+                    raise WebhookRejected(400, "only bank transfers may settle a partial amount")
+            record = WebhookEvent(
+                provider=provider,
+                dedup_key=event.dedup_key,
+                organisation_id=payment.organisation_id,
+                payment_id=payment.id,
+                status=event.status,
+                outcome="ignored",
+                received_at=now,
+            )
+            session.add(record)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise _Replay() from None
+            changes: list[Change] = []
+            if payment.status == "PENDING":
+                if event.status == "SUCCEEDED":
+                    changes = await _succeed(session, payment.id, received, now)
+                else:
+                    code = failure_code_from_reason(event.reason)
+                    changes = await _fail(session, payment.id, code, event.reason, now)
+            if changes:
+                record.outcome = "applied"
+                await session.flush()
+            payment_id = payment.id
+    except _Replay:
+        return WebhookResult(None, True, False, [])
+    return WebhookResult(payment_id, False, bool(changes), changes)
+
+
+async def expire_payments(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime, limit: int = 1000
+) -> list[Change]:
+    """Fail the PENDING payments past their expiry (freeing their invoices); purge keys older than 24 h.
+
+    Safe to run twice or on several servers at once: each move is a guarded UPDATE.
+    """
+    changes: list[Change] = []
+    async with sessionmaker() as session, session.begin():
+        due = (
+            await session.execute(
+                select(Payment.id)
+                .where(Payment.status == "PENDING", Payment.expires_at <= now)
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        ).scalars()
+        for payment_id in list(due):
+            changes += await _fail(session, payment_id, "expired", None, now)
+        await session.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.created_at <= now - timedelta(seconds=IDEMPOTENCY_RETENTION_SECONDS)
+            )
+        )
+    return changes
+
+
+def _unique(changes: list[Change]) -> list[Change]:
+    seen: dict[tuple[str, int], Change] = {}
+    for change in changes:
+        seen.setdefault((change.kind, change.id), change)
+    return list(seen.values())

@@ -1,0 +1,164 @@
+"""The process-wide Casbin enforcer and the few operations Guichet performs on it.
+
+Guards every decision: a FastEnforcer over model.conf, holding the role templates (loaded from
+casbin_rule through the SQLAlchemy adapter) and the compiled rules of the contacts this process
+has seen. A contact's rules are replaced incrementally (add/remove of its own rules), never by a
+full load_policy(). Any exception while deciding denies and logs at CRITICAL (SEC-19).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import casbin
+
+from guichet.policies.rules import (
+    MODEL_PATH,
+    TEMPLATE_DOMAIN,
+    ContactAccess,
+    Rule,
+    check_rule,
+    contact_rules,
+    contact_subject,
+    domain,
+    scoped_subject,
+    template_table,
+)
+
+log = logging.getLogger("guichet.policies")
+
+
+@dataclass(frozen=True)
+class AccountScope:
+    """The billing accounts a permission reaches: all of them, or these."""
+
+    all_accounts: bool
+    account_ids: frozenset[int]
+
+    def allows(self, billing_account_id: int) -> bool:
+        return self.all_accounts or billing_account_id in self.account_ids
+
+    @property
+    def empty(self) -> bool:
+        return not self.all_accounts and not self.account_ids
+
+
+NO_SCOPE = AccountScope(False, frozenset())
+ALL_ACCOUNTS = AccountScope(True, frozenset())
+
+
+def new_enforcer() -> casbin.FastEnforcer:
+    """A FastEnforcer indexing p rules by (module, action), with no adapter attached.
+
+    Persistence is explicit (templates through the adapter, contact rules from their tables),
+    so nothing the enforcer does on its own can write a policy row or notify anyone.
+    """
+    enforcer = casbin.FastEnforcer(str(MODEL_PATH), cache_key_order=[2, 3])
+    enforcer.enable_auto_save(False)
+    return enforcer
+
+
+class PolicyEngine:
+    """One enforcer for the app's lifetime: templates + the rules of contacts seen so far."""
+
+    def __init__(self, templates: Iterable[Rule] = ()) -> None:
+        self.enforcer = new_enforcer()
+        self._held: dict[int, frozenset[Rule]] = {}
+        self._templates: frozenset[Rule] = frozenset()
+        self.evaluations = 0  # enforce() calls, for tests and the benchmark
+        self.replace_templates(templates)
+
+    # -- templates -------------------------------------------------------------------------
+    def replace_templates(self, templates: Iterable[Rule]) -> None:
+        """Make the role templates exactly `templates` (each validated: a bad row raises)."""
+        wanted = frozenset(check_rule(tuple(r)) for r in templates)
+        for rule in wanted:
+            if rule[0] != "p" or rule[2] != TEMPLATE_DOMAIN or not rule[1].startswith("role:"):
+                raise ValueError(f"not a role template: {rule!r}")
+        self._apply(remove=self._templates - wanted, add=wanted - self._templates)
+        self._templates = wanted
+
+    def template_table(self) -> dict[str, set[tuple[str, str]]]:
+        return template_table(self._templates)
+
+    # -- contacts --------------------------------------------------------------------------
+    def sync(self, access: ContactAccess) -> bool:
+        """Make the enforcer hold exactly this contact's rules; return whether anything changed."""
+        wanted = contact_rules(access)
+        held = self._held.get(access.contact_id, frozenset())
+        if wanted == held:
+            self._held[access.contact_id] = wanted
+            return False
+        self._apply(remove=held - wanted, add=wanted - held)
+        self._held[access.contact_id] = wanted
+        return True
+
+    def forget(self, contact_id: int) -> None:
+        """Drop a contact's rules (it is re-read from the database before its next decision)."""
+        held = self._held.pop(contact_id, frozenset())
+        self._apply(remove=held, add=frozenset())
+
+    def held_contacts(self) -> list[int]:
+        return list(self._held)
+
+    def holds(self, contact_id: int) -> frozenset[Rule] | None:
+        return self._held.get(contact_id)
+
+    def _apply(self, *, remove: Iterable[Rule], add: Iterable[Rule]) -> None:
+        for rule in remove:
+            if rule[0] == "g":
+                self.enforcer.remove_named_grouping_policy("g", *rule[1:])
+            else:
+                self.enforcer.remove_named_policy("p", *rule[1:])
+        for rule in add:
+            if rule[0] == "g":
+                self.enforcer.add_named_grouping_policy("g", *rule[1:])
+            else:
+                self.enforcer.add_named_policy("p", *rule[1:])
+
+    # -- decisions -------------------------------------------------------------------------
+    def enforce(self, subject: str, organisation_id: int, module: str, action: str) -> bool:
+        """One Casbin evaluation; any failure denies (fail closed) and is logged as critical."""
+        self.evaluations += 1
+        try:
+            return bool(self.enforcer.enforce(subject, domain(organisation_id), module, action))
+        except Exception:
+            log.critical("policy evaluation failed; denying %s %s for %s", module, action, subject, exc_info=True)
+            return False
+
+    def scope(self, access: ContactAccess, module: str, action: str) -> AccountScope:
+        """Where this contact may do `action` on `module`: the whole organisation, some accounts, nowhere.
+
+        One evaluation for the organisation-wide subject; only when that is refused, one per
+        billing account the contact holds a scoped role over (a constant per contact, never
+        per row of a page).
+        """
+        self.sync(access)
+        if not access.active:
+            return NO_SCOPE
+        if self.enforce(contact_subject(access.contact_id), access.organisation_id, module, action):
+            return ALL_ACCOUNTS
+        accounts = sorted({a for _, a in access.effective_roles() if a is not None})
+        allowed = frozenset(
+            a
+            for a in accounts
+            if self.enforce(scoped_subject(access.contact_id, a), access.organisation_id, module, action)
+        )
+        return AccountScope(False, allowed) if allowed else NO_SCOPE
+
+    def effective_permissions(self, access: ContactAccess) -> set[tuple[str, str]]:
+        """(module, action) pairs the contact may use somewhere: roles' templates + grants - denials.
+
+        Display only (Contact.permissions); the same algebra as the model, checked against
+        enforce() by tests/unit/test_policy_engine.py.
+        """
+        if not access.active:
+            return set()
+        table = self.template_table()
+        pairs: set[tuple[str, str]] = set()
+        for role, _account in access.effective_roles():
+            pairs |= table.get(role, set())
+        pairs |= set(access.grants)
+        return pairs - set(access.denials)

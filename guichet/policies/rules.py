@@ -1,0 +1,153 @@
+"""Pure policy vocabulary: subject and domain names, value validation, and a contact's rules.
+
+Guards what reaches the enforcer: every value is checked against a strict pattern before it
+becomes a policy value (SEC-31: a comma or newline would split into an injected rule when the
+adapter reloads it), and the rules of one contact are derived from its rows here, in one place.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROLES = ("FINANCE", "COMMERCIAL", "MANAGEMENT", "ADMIN")
+MODULES = (
+    "INVOICES",
+    "PAYMENTS",
+    "SCHEDULES",
+    "BILLING_PROFILE",
+    "CONTRACTS",
+    "ORDERS",
+    "SERVICE_REQUESTS",
+    "SHOP",
+    "REWARDS",
+    "MEMBERS",
+    "REPORTS",
+    "AUDIT",
+)
+ACTIONS = ("READ", "WRITE", "PAY", "EXPORT")
+EFFECTS = ("allow", "deny")
+TEMPLATE_DOMAIN = "*"
+MODEL_PATH = Path(__file__).parent / "model.conf"
+DEFAULT_POLICY = Path(__file__).parent / "default_policy.csv"
+
+_VALUE = re.compile(r"^[A-Za-z0-9_:/.*-]{1,64}$")
+_DOMAIN = re.compile(r"^org:[1-9][0-9]{0,17}$")
+
+# ("g", sub, role, dom) or ("p", sub, dom, obj, act, eft)
+Rule = tuple[str, ...]
+
+
+class PolicyValueError(ValueError):
+    """A value that may not become part of a policy rule (wrong shape, separators, unknown name)."""
+
+
+def check_value(value: str) -> str:
+    """Return `value` when it is a safe policy token; raise PolicyValueError otherwise."""
+    if not isinstance(value, str) or not _VALUE.fullmatch(value):
+        raise PolicyValueError(f"refused policy value {value!r}")
+    return value
+
+
+def domain(organisation_id: int) -> str:
+    value = f"org:{int(organisation_id)}"
+    if not _DOMAIN.fullmatch(value):
+        raise PolicyValueError(f"refused organisation id {organisation_id!r}")
+    return value
+
+
+def contact_subject(contact_id: int) -> str:
+    return f"c:{int(contact_id)}"
+
+
+def scoped_subject(contact_id: int, billing_account_id: int) -> str:
+    return f"c:{int(contact_id)}/ba:{int(billing_account_id)}"
+
+
+def role_subject(role: str) -> str:
+    if role not in ROLES:
+        raise PolicyValueError(f"unknown role {role!r}")
+    return f"role:{role}"
+
+
+def check_rule(rule: Rule) -> Rule:
+    """Validate one rule's arity and values (SEC-19/31): a malformed rule is refused, never skipped."""
+    if rule and rule[0] == "g" and len(rule) == 4:
+        pass
+    elif rule and rule[0] == "p" and len(rule) == 6:
+        if rule[3] not in MODULES or rule[4] not in ACTIONS or rule[5] not in EFFECTS:
+            raise PolicyValueError(f"malformed policy rule {rule!r}")
+    else:
+        raise PolicyValueError(f"malformed policy rule {rule!r}")
+    for value in rule[1:]:
+        check_value(value)
+    return rule
+
+
+@dataclass(frozen=True)
+class ContactAccess:
+    """What the database says about one contact's access (its rows), before Casbin compiles it."""
+
+    contact_id: int
+    organisation_id: int
+    active: bool
+    is_primary_admin: bool
+    roles: frozenset[tuple[str, int | None]]  # (role, billing account id or None)
+    grants: frozenset[tuple[str, str]]  # (module, action)
+    denials: frozenset[tuple[str, str]]
+
+    def effective_roles(self) -> frozenset[tuple[str, int | None]]:
+        """The primary admin holds every role over the whole organisation (ACCESS.md rule 3)."""
+        if self.is_primary_admin:
+            return frozenset((role, None) for role in ROLES)
+        return self.roles
+
+
+def contact_rules(access: ContactAccess) -> frozenset[Rule]:
+    """The Casbin rules of one contact: none unless ACTIVE; roles, scoped roles, grants, denials."""
+    if not access.active:
+        return frozenset()
+    dom = domain(access.organisation_id)
+    me = contact_subject(access.contact_id)
+    rules: set[Rule] = set()
+    for role, account_id in access.effective_roles():
+        if account_id is None:
+            rules.add(("g", me, role_subject(role), dom))
+        else:
+            scoped = scoped_subject(access.contact_id, account_id)
+            rules.add(("g", scoped, role_subject(role), dom))
+            # The scoped holder inherits the contact's own rules, so its denials reach every scope.
+            rules.add(("g", scoped, me, dom))
+    for module, action in access.grants:
+        rules.add(("p", me, dom, module, action, "allow"))
+    for module, action in access.denials:
+        rules.add(("p", me, dom, module, action, "deny"))
+    return frozenset(check_rule(r) for r in rules)
+
+
+def parse_policy_lines(lines: Iterable[str]) -> list[Rule]:
+    """Rules of a policy file (comments and blank lines skipped); every row validated."""
+    rules: list[Rule] = []
+    for row in csv.reader(line for line in lines if line.strip() and not line.lstrip().startswith("#")):
+        rules.append(check_rule(tuple(cell.strip() for cell in row)))
+    return rules
+
+
+@cache
+def default_templates() -> tuple[Rule, ...]:
+    """The default policy file's rules (the ACCESS.md table)."""
+    with DEFAULT_POLICY.open() as handle:
+        return tuple(parse_policy_lines(handle))
+
+
+def template_table(rules: Iterable[Rule]) -> dict[str, set[tuple[str, str]]]:
+    """role -> {(module, action)} allowed by template rules (domain "*", effect allow)."""
+    table: dict[str, set[tuple[str, str]]] = {}
+    for rule in rules:
+        if rule[0] == "p" and rule[2] == TEMPLATE_DOMAIN and rule[5] == "allow" and rule[1].startswith("role:"):
+            table.setdefault(rule[1].removeprefix("role:"), set()).add((rule[3], rule[4]))
+    return table

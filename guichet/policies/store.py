@@ -1,0 +1,200 @@
+"""The policy store: where access lives in the database and how a change is announced.
+
+Guards the single source of truth of a contact's access: `contacts` (status, primary admin),
+`role_assignments` (roles, each over the organisation or one billing account) and
+`contact_permissions` (per-contact grants and denials); the role templates live in `casbin_rule`
+and are read through casbin-async-sqlalchemy-adapter. Every write goes through this module
+(the members services and the back-office feed), in the caller's transaction, and announces
+the change with pg_notify, which PostgreSQL delivers only if that transaction commits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from casbin.model import Model
+from casbin_async_sqlalchemy_adapter.adapter import Adapter, Filter
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from guichet.domain import models
+from guichet.policies.rules import (
+    ACTIONS,
+    MODEL_PATH,
+    MODULES,
+    ROLES,
+    TEMPLATE_DOMAIN,
+    ContactAccess,
+    PolicyValueError,
+    Rule,
+    check_rule,
+)
+
+CHANNEL = "guichet_policy"
+_NOTIFY_BATCH = 400  # contact ids per NOTIFY payload (PostgreSQL caps a payload at 8000 bytes)
+
+RoleKey = tuple[str, int | None]
+Pair = tuple[str, str]
+
+
+async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict[int, ContactAccess]:
+    """The access rows of these contacts, in three queries whatever their number."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    contacts = (
+        await session.execute(
+            select(
+                models.Contact.id, models.Contact.organisation_id, models.Contact.status, models.Contact.is_primary_admin
+            ).where(models.Contact.id.in_(ids))
+        )
+    ).all()
+    roles: dict[int, set[RoleKey]] = {i: set() for i in ids}
+    for contact_id, role, account_id in (
+        await session.execute(
+            select(
+                models.RoleAssignment.contact_id, models.RoleAssignment.role, models.RoleAssignment.billing_account_id
+            ).where(models.RoleAssignment.contact_id.in_(ids))
+        )
+    ).all():
+        roles[contact_id].add((role, account_id))
+    grants: dict[int, set[Pair]] = {i: set() for i in ids}
+    denials: dict[int, set[Pair]] = {i: set() for i in ids}
+    for contact_id, module, action, effect in (
+        await session.execute(
+            select(
+                models.ContactPermission.contact_id,
+                models.ContactPermission.module,
+                models.ContactPermission.action,
+                models.ContactPermission.effect,
+            ).where(models.ContactPermission.contact_id.in_(ids))
+        )
+    ).all():
+        (grants if effect == "allow" else denials)[contact_id].add((module, action))
+    return {
+        cid: ContactAccess(
+            contact_id=cid,
+            organisation_id=org_id,
+            active=status == "ACTIVE",
+            is_primary_admin=bool(primary),
+            roles=frozenset(roles[cid]),
+            grants=frozenset(grants[cid]),
+            denials=frozenset(denials[cid]),
+        )
+        for cid, org_id, status, primary in contacts
+    }
+
+
+async def announce(session: AsyncSession, contact_ids: Iterable[int] = (), *, templates: bool = False) -> None:
+    """Tell every server process, once this transaction commits, whose access changed.
+
+    PostgreSQL only (NOTIFY is transactional: a rolled-back change announces nothing); on SQLite
+    there is a single process and every decision re-reads the viewer's rows anyway.
+    """
+    if session.bind.dialect.name != "postgresql":
+        return
+    ids = sorted({int(i) for i in contact_ids})
+    batches = [ids[i : i + _NOTIFY_BATCH] for i in range(0, len(ids), _NOTIFY_BATCH)] or [[]]
+    for batch in batches:
+        if not batch and not templates:
+            continue
+        payload = json.dumps({"contacts": batch, "templates": templates})
+        await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+
+def _check_roles(roles: Sequence[RoleKey]) -> None:
+    for role, _account in roles:
+        if role not in ROLES:
+            raise PolicyValueError(f"unknown role {role!r}")
+
+
+def _check_pairs(pairs: Sequence[Pair]) -> None:
+    for module, action in pairs:
+        if module not in MODULES or action not in ACTIONS:
+            raise PolicyValueError(f"unknown permission {module} {action}")
+
+
+async def replace_access(
+    session: AsyncSession,
+    *,
+    organisation_id: int,
+    contact_id: int,
+    roles: Sequence[RoleKey] | None = None,
+    grants: Sequence[Pair] | None = None,
+    denials: Sequence[Pair] | None = None,
+) -> bool:
+    """Make the contact's roles / grants / denials exactly those given (None: leave as is).
+
+    Runs in the caller's transaction (flushes, never commits); rows already matching are kept,
+    so re-applying the same access writes nothing. Returns whether anything changed, and
+    announces the change when it did. Raise PolicyValueError for an unknown role or permission.
+    """
+    changed = False
+    if roles is not None:
+        _check_roles(roles)
+        rows = (
+            await session.scalars(select(models.RoleAssignment).where(models.RoleAssignment.contact_id == contact_id))
+        ).all()
+        current = {(row.role, row.billing_account_id): row for row in rows}
+        wanted = set(roles)
+        stale = [row.id for key, row in current.items() if key not in wanted]
+        missing = [key for key in dict.fromkeys(roles) if key not in current]
+        if stale:
+            await session.execute(delete(models.RoleAssignment).where(models.RoleAssignment.id.in_(stale)))
+        for role, account_id in missing:
+            session.add(
+                models.RoleAssignment(
+                    organisation_id=organisation_id, contact_id=contact_id, role=role, billing_account_id=account_id
+                )
+            )
+        changed |= bool(stale or missing)
+    for effect, pairs in (("allow", grants), ("deny", denials)):
+        if pairs is None:
+            continue
+        _check_pairs(pairs)
+        rows = (
+            await session.scalars(
+                select(models.ContactPermission).where(
+                    models.ContactPermission.contact_id == contact_id, models.ContactPermission.effect == effect
+                )
+            )
+        ).all()
+        current_pairs = {(row.module, row.action): row for row in rows}
+        wanted_pairs = set(pairs)
+        stale = [row.id for key, row in current_pairs.items() if key not in wanted_pairs]
+        missing_pairs = [key for key in dict.fromkeys(pairs) if key not in current_pairs]
+        if stale:
+            await session.execute(delete(models.ContactPermission).where(models.ContactPermission.id.in_(stale)))
+        for module, action in missing_pairs:
+            session.add(
+                models.ContactPermission(
+                    organisation_id=organisation_id, contact_id=contact_id, module=module, action=action, effect=effect
+                )
+            )
+        changed |= bool(stale or missing_pairs)
+    if changed:
+        await session.flush()
+        await announce(session, [contact_id])
+    return changed
+
+
+async def load_templates(engine: AsyncEngine) -> list[Rule]:
+    """The role templates of casbin_rule, read through the Casbin SQLAlchemy adapter.
+
+    Every row is validated: a malformed row raises (fail closed, SEC-19), it is never skipped.
+    """
+    adapter = Adapter(engine, filtered=True)
+    policy_filter = Filter()
+    policy_filter.ptype = ["p"]
+    policy_filter.v1 = [TEMPLATE_DOMAIN]
+    model = Model()
+    model.load_model(str(MODEL_PATH))
+    await adapter.load_filtered_policy(model, policy_filter)
+    return [check_rule(("p", *rule)) for rule in model.get_policy("p", "p")]
+
+
+async def template_fingerprint(session: AsyncSession) -> tuple[int, int]:
+    """(row count, highest id) of casbin_rule: changes whenever a template row is added or removed."""
+    row = (await session.execute(text("SELECT count(*), coalesce(max(id), 0) FROM casbin_rule"))).one()
+    return int(row[0]), int(row[1])
