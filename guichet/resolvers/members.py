@@ -508,8 +508,18 @@ async def revoke_invitation(info: Info, input: InvitationIdInput) -> InvitationP
 
 
 async def accept_invitation(info: Info, input: TokenPasswordInput) -> SessionPayload:
-    from guichet.resolvers.auth import session_of
-    from guichet.schema.auth import SessionPayload
+    from guichet.schema.auth import Session, SessionPayload
+    from guichet.schema.organisations import Viewer
+
+    def session_of(opened: Any) -> Session:
+        viewer = Viewer(
+            id=strawberry.ID(to_global_id("Viewer", opened.person_id)),
+            email=opened.email,
+            first_name=opened.first_name,
+            last_name=opened.last_name,
+            pk=opened.person_id,
+        )
+        return Session(token=opened.token, expires_at=opened.expires_at, viewer=viewer)
 
     async def action() -> SessionPayload:
         opened = await services.accept_invitation(

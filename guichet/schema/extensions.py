@@ -172,21 +172,31 @@ class OperationMetrics(SchemaExtension):
     """Count each operation by name, type and outcome in the app's Metrics (web/metrics.py)."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except Exception:
+            # Strawberry throws a syntax error into the operation hooks instead of resuming them.
+            self._record("invalid")
+            raise
+        self._record(None)
+
+    def _record(self, outcome: str | None) -> None:
         context = self.execution_context.context
-        metrics = getattr(getattr(getattr(context, "app", None), "services", {}), "get", lambda _k: None)("metrics")
+        services = getattr(getattr(context, "app", None), "services", None)
+        metrics = services.get("metrics") if isinstance(services, dict) else None
         if metrics is None:
             return
         try:
             operation_type = self.execution_context.operation_type.value
         except Exception:  # an unparsable document has no operation type
             operation_type = "unknown"
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            outcome = "ok"
-        elif getattr(result, "data", None) is None and all(e.path is None for e in errors):
-            outcome = "invalid"
-        else:
-            outcome = "error"
+        if outcome is None:
+            result = self.execution_context.result
+            errors = getattr(result, "errors", None)
+            if not errors:
+                outcome = "ok"
+            elif getattr(result, "data", None) is None and all(e.path is None for e in errors):
+                outcome = "invalid"
+            else:
+                outcome = "error"
         metrics.graphql_operation(self.execution_context.operation_name, operation_type, outcome)

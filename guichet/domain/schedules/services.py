@@ -538,9 +538,8 @@ async def cancel(uow: UnitOfWork, *, order_number: str, amount: str | None, now:
             )
         await _claim(session, schedule, now)
         for installment, new_amount in zip(remaining, new_amounts, strict=True):
-            values: dict[str, Any] = {"amount_minor": new_amount}
-            if new_amount == 0:
-                values["status"] = rules.CANCELLED
+            # A cancelled instalment keeps its amount: the customer sees what was « supprimé ».
+            values: dict[str, Any] = {"status": rules.CANCELLED} if new_amount == 0 else {"amount_minor": new_amount}
             if not await _set_installment(session, installment.id, expected=rules.PENDING, values=values):
                 raise DomainError(ErrorCode.VALIDATION, "schedule_changed")
         whole = all(a == 0 for a in new_amounts)

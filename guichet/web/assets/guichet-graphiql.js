@@ -7,8 +7,8 @@
   var endpoint = root.getAttribute("data-endpoint") || window.location.pathname;
   var fetcher = GraphiQL.createFetcher({ url: endpoint });
   var defaultQuery = [
-    "# Welcome to Guichet. Sign in with the `login` mutation, then put the token",
-    "# in the Headers tab below as {\"Authorization\": \"Bearer <token>\"}.",
+    "# Welcome to Guichet. Sign in with the `login` mutation,",
+    "# then paste its token into the Headers tab below.",
     "",
     "{",
     "  supportChannels {",
