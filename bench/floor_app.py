@@ -61,7 +61,7 @@ SELECT json_build_object('data', json_build_object('organisation', json_build_ob
                 FROM invoice_lines l WHERE l.invoice_id = p.id), '[]'),
       'payments', COALESCE((SELECT json_agg(json_build_object(
                   'reference', y.reference, 'status', y.status,
-                  'amount', {_money("y.amount_minor", "y.currency")}) ORDER BY y.id)
+                  'amount', {_money("y.amount_minor", "y.currency")}) ORDER BY y.id DESC)
                 FROM payment_invoices pi JOIN payments y ON y.id = pi.payment_id
                 WHERE pi.invoice_id = p.id), '[]')
   )) ORDER BY p.due_date, p.id) FROM page p), '[]')

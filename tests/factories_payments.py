@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -67,7 +67,7 @@ async def make_pay_world(
     totals: tuple[int, ...] = (25000, 30000),
     roles: list[tuple[str, int | None]] | None = None,
 ) -> PayWorld:
-    """ACME-like: one account, two overdue invoices (due 31 Oct and 30 Nov 2026... oldest first)."""
+    """ACME-like: one account and overdue invoices, due a day apart from 15 Oct 2026 (oldest first)."""
     org = await make_organisation(session, currency=currency)
     account = await make_account(session, org)
     finance = await make_member(session, org, roles=roles or [("FINANCE", None)])
@@ -79,8 +79,8 @@ async def make_pay_world(
                 account,
                 total_minor=total,
                 currency=currency,
-                issue=date(2026, 9 + index, 1),
-                due=date(2026, 10 + index, 15),
+                issue=date(2026, 9, 1) + timedelta(days=index),
+                due=date(2026, 10, 15) + timedelta(days=index),
             )
         )
     return PayWorld(org, account, finance, invoices)

@@ -39,7 +39,7 @@ class SupportChannel:
     value: str = strawberry.field(description="The number, address or link to use.")
     hours: str = strawberry.field(description="Opening hours, as the operator words them.")
     available_now: bool = strawberry.field(description="Open right now, in the channel's own time zone.")
-    group: str = strawberry.field(description="Who answers on this channel, e.g. \"FLOA\".")
+    group: str = strawberry.field(description='Who answers on this channel, e.g. "FLOA".')
     time_zone: str = strawberry.field(description='IANA time zone of the opening hours, e.g. "Africa/Abidjan".')
 
     @classmethod

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from starlette.routing import Route
 
 from guichet.domain.errors import DomainError, ErrorCode
+from guichet.i18n import render
 from guichet.resolvers import support as support_resolvers
 from guichet.server import create_app
 
@@ -88,26 +89,17 @@ async def test_graphql_errors_without_a_code_are_masked(http, monkeypatch: pytes
     assert body["errors"][0]["message"] == "Unexpected error."
 
 
-@pytest.mark.parametrize(
-    ("lang", "message"),
-    [("en", "Not found."), ("fr", "Introuvable.")],
-)
+@pytest.mark.parametrize("lang", ["en", "fr"])
 async def test_a_domain_error_escaping_a_resolver_keeps_its_code(
-    gql, monkeypatch: pytest.MonkeyPatch, lang: str, message: str
+    gql, monkeypatch: pytest.MonkeyPatch, lang: str
 ) -> None:
     monkeypatch.setattr(support_resolvers, "support_channels", _raise(DomainError(ErrorCode.NOT_FOUND, field=["id"])))
     body = await gql(QUERY, lang=lang)
-    from guichet.i18n import render
-
     assert body["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": ["id"]}
     assert body["errors"][0]["message"] == render("NOT_FOUND", lang)
-    assert body["errors"][0]["message"] != "Unexpected error."
-    del message  # the catalogue owns the wording; the test pins the code and the language switch
 
 
-async def test_an_exception_outside_graphql_is_a_masked_500(
-    app, http, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_an_exception_outside_graphql_is_a_masked_500(app, http, caplog: pytest.LogCaptureFixture) -> None:
     async def boom(request):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk /var/secret full")
 

@@ -103,8 +103,7 @@ async def test_metrics_count_requests_by_route_and_graphql_operations_by_outcome
     text = response.text
     assert _sample(text, "guichet_http_requests_total", method="GET", route="/healthz", status="200") == 2
     assert (
-        _sample(text, "guichet_http_requests_total", method="GET", route="/graphiql/assets/{name}", status="404")
-        == 1
+        _sample(text, "guichet_http_requests_total", method="GET", route="/graphiql/assets/{name}", status="404") == 1
     )
     assert _sample(text, "guichet_http_requests_total", method="POST", route="/graphql", status="200") == 4
     assert _sample(text, "guichet_http_request_duration_seconds_count", method="GET", route="/healthz") == 2

@@ -59,7 +59,12 @@ async def test_depth_twelve_passes_and_thirteen_is_refused(http) -> None:
     body = (await http.post("/graphql", json={"query": too_deep})).json()
     assert body == {
         "data": None,
-        "errors": [{"message": "'anonymous' exceeds maximum operation depth of 12", "locations": body["errors"][0]["locations"]}],
+        "errors": [
+            {
+                "message": "'anonymous' exceeds maximum operation depth of 12",
+                "locations": body["errors"][0]["locations"],
+            }
+        ],
     }
 
 
@@ -156,7 +161,10 @@ async def test_queries_work_over_get_but_mutations_do_not(http, sessionmaker) ->
     ("content_type", "body"),
     [
         ("text/plain", json.dumps({"query": 'mutation { requestPasswordReset(input: {email: "a@b.ci"}) { ok } }'})),
-        ("application/x-www-form-urlencoded", 'query=mutation+%7B+requestPasswordReset(input%3A+%7Bemail%3A+"a%40b.ci"%7D)+%7B+ok+%7D+%7D'),
+        (
+            "application/x-www-form-urlencoded",
+            'query=mutation+%7B+requestPasswordReset(input%3A+%7Bemail%3A+"a%40b.ci"%7D)+%7B+ok+%7D+%7D',
+        ),
         (
             "multipart/form-data; boundary=x",
             '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'

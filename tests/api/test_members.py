@@ -23,8 +23,12 @@ ACCEPT = """
 mutation($input: TokenPasswordInput!) {
   acceptInvitation(input: $input) { session { token viewer { email } } errors { code field } }
 }"""
-RESEND = "mutation($input: InvitationIdInput!) { resendInvitation(input: $input) { invitation { status } errors { code } } }"
-REVOKE = "mutation($input: InvitationIdInput!) { revokeInvitation(input: $input) { invitation { status } errors { code } } }"
+RESEND = (
+    "mutation($input: InvitationIdInput!) { resendInvitation(input: $input) { invitation { status } errors { code } } }"
+)
+REVOKE = (
+    "mutation($input: InvitationIdInput!) { revokeInvitation(input: $input) { invitation { status } errors { code } } }"
+)
 UPDATE = """
 mutation($input: UpdateMemberAccessInput!) {
   updateMemberAccess(input: $input) {
@@ -99,7 +103,9 @@ async def test_admin_invites_a_member_who_accepts_and_signs_in(gql, sessionmaker
         stored = (await session.execute(select(models.Invitation))).scalar_one()
     assert token not in stored.token_hash and len(stored.token_hash) == 64
 
-    accepted = (await gql(ACCEPT, {"input": {"token": token, "password": "Bienvenue#2026"}}))["data"]["acceptInvitation"]
+    accepted = (await gql(ACCEPT, {"input": {"token": token, "password": "Bienvenue#2026"}}))["data"][
+        "acceptInvitation"
+    ]
 
     assert accepted["errors"] == []
     me = await gql(
@@ -127,7 +133,9 @@ async def test_a_person_with_a_password_must_give_it_to_accept(gql, sessionmaker
     wrong = await gql(ACCEPT, {"input": {"token": token, "password": "Autre#Mot2026"}})
     right = await gql(ACCEPT, {"input": {"token": token, "password": PASSWORD}})
 
-    assert wrong["data"]["acceptInvitation"]["errors"] == [{"code": "INVALID_CREDENTIALS", "field": ["input", "password"]}]
+    assert wrong["data"]["acceptInvitation"]["errors"] == [
+        {"code": "INVALID_CREDENTIALS", "field": ["input", "password"]}
+    ]
     assert right["data"]["acceptInvitation"]["errors"] == []
     result = await gql(ORG, {"id": gid("Organisation", org.id)}, token=existing.token)
     assert result["data"]["organisation"] is not None
@@ -167,7 +175,9 @@ async def test_resend_kills_the_old_token_and_revoke_kills_the_new(gql, sessionm
 async def test_invitations_expire_after_seven_days(gql, sessionmaker, clock) -> None:
     org, _account, admin = await _world(sessionmaker)
     async with sessionmaker() as session, session.begin():
-        _old, token = await make_invitation(session, org, email="late@example.test", created_at=clock.current - timedelta(days=8))
+        _old, token = await make_invitation(
+            session, org, email="late@example.test", created_at=clock.current - timedelta(days=8)
+        )
         await make_invitation(session, org, email="fresh@example.test", created_at=clock.current - timedelta(days=6))
 
     expired = await gql(INVITATIONS, {"id": gid("Organisation", org.id), "status": ["EXPIRED"]}, token=admin.token)
@@ -278,7 +288,12 @@ async def test_the_audit_trail_records_changes_and_refusals(gql, sessionmaker) -
     trail = await gql(AUDIT, {"id": org_id}, token=admin.token)
 
     events = [e["node"] for e in trail["data"]["organisation"]["auditEvents"]["edges"]]
-    assert [e["action"] for e in events] == ["access.denied", "member.disabled", "member.access_changed", "member.invited"]
+    assert [e["action"] for e in events] == [
+        "access.denied",
+        "member.disabled",
+        "member.access_changed",
+        "member.invited",
+    ]
     assert events[0]["actor"] == {"email": finance.email}
     assert events[0]["summary"] == "AUDIT READ refused"
     assert events[1]["subjectId"] == gid("Contact", member.contact_id)
