@@ -39,8 +39,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "SCHEDULE_UNPAID": {
         "en": "The card cannot be changed while a payment is unpaid: please settle it first.",
-        "fr": "Impossible de modifier votre carte tant qu'un prélèvement est impayé : veuillez d'abord le "
-        "régulariser.",
+        "fr": "Impossible de modifier votre carte tant qu'un prélèvement est impayé : veuillez d'abord le régulariser.",
     },
     "NOTHING_TO_REGULARISE": {
         "en": "There is nothing to settle on this plan.",

@@ -7,6 +7,7 @@ organisation, is never read: node/nodes answer null for it, filters never match 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +150,13 @@ async def organisation_invoices(
         lines = await loader(ctx, InvoiceLinesByInvoiceIdLoader).load_many([n.pk for n in nodes])
         for node, node_lines in zip(nodes, lines, strict=True):
             node.prefetched_lines = node_lines
+    if nodes and "payments" in names:
+        from guichet.resolvers import payments
+
+        # The payments area's DataLoader batches these into one query.
+        found = await asyncio.gather(*(payments.load_invoice_payments(info, n.pk) for n in nodes))
+        for node, node_payments in zip(nodes, found, strict=True):
+            node.prefetched_payments = list(node_payments)
     return build_connection(
         nodes,
         [encode_cursor(*ordering.cursor_values(r)) for r in rows],

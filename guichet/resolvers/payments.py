@@ -335,13 +335,9 @@ async def pay_invoices(info: Info, input: PayInvoicesInput) -> PayInvoicesPayloa
 # ---------------------------------------------------------------- subscriptions
 
 
-async def _fresh(ctx: Context) -> None:
-    """Start an event as a new request: new read session, loaders, viewer and decisions.
-
-    A socket lives for hours; without this, a revoked session or role, or cached rows, would
-    outlive the change (ACCESS.md rule 6).
-    """
-    await ctx.refresh()
+# A socket lives for hours: each event starts as a new request (ctx.refresh(): new read session,
+# loaders, viewer and decisions), so a revoked session or role, or cached rows, never outlive
+# the change (ACCESS.md rule 6).
 
 
 async def _require_viewer(info: Info) -> None:
@@ -352,55 +348,73 @@ async def _require_viewer(info: Info) -> None:
 async def watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
     """The payment now, then at each change; ends when the viewer may no longer read it."""
     ctx = info.context
+    try:
+        async for payment in _watch_payment(info, payment_id):
+            yield payment
+            await ctx.close()  # hold no connection while waiting
+    finally:
+        await ctx.close()
+
+
+async def _watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
+    ctx = info.context
     decoded = from_global_id(payment_id)
-    broker = events.broker_of(ctx.app)
     not_found = GraphQLError(render("NOT_FOUND", ctx.locale), extensions={"code": "NOT_FOUND"})
     if decoded is None or decoded[0] != "Payment":
         await _require_viewer(info)
         raise not_found
     pk = decoded[1]
     # Listen before reading the current state, so no change slips between the two.
-    async with broker.listen(events.payment_topic(pk)) as queue:
-        await _fresh(ctx)
+    async with events.broker_of(ctx.app).listen(events.payment_topic(pk)) as queue:
+        await ctx.refresh()
         await _require_viewer(info)
         found = (await payments_by_pk(info, [pk])).get(pk)
         if found is None:
             raise not_found
         yield found
-        await ctx.close()  # hold no connection while waiting
         while True:
             await queue.get()
-            await _fresh(ctx)
+            await ctx.refresh()
             if await ctx.viewer() is None:
                 return
             found = (await payments_by_pk(info, [pk])).get(pk)
             if found is None:
                 return
             yield found
-            await ctx.close()
 
 
 async def watch_invoices(info: Info, organisation_id: str) -> AsyncIterator[Invoice]:
     """Each invoice of the organisation whose status or amount due changed, if the viewer may read it."""
+    ctx = info.context
+    try:
+        async for invoice in _watch_invoices(info, organisation_id):
+            yield invoice
+            await ctx.close()  # hold no connection while waiting
+    finally:
+        await ctx.close()
+
+
+async def _watch_invoices(info: Info, organisation_id: str) -> AsyncIterator[Invoice]:
     from guichet.resolvers.invoices import invoices_by_pk
 
     ctx = info.context
-    broker = events.broker_of(ctx.app)
     decoded = from_global_id(organisation_id)
     org_pk = decoded[1] if decoded is not None and decoded[0] == "Organisation" else 0
-    async with broker.listen(events.invoices_topic(org_pk)) as queue:
-        await _fresh(ctx)
+    async with events.broker_of(ctx.app).listen(events.invoices_topic(org_pk)) as queue:
+        await ctx.refresh()
         with domain_to_graphql(info):
             await ctx.authz.require(org_pk, "INVOICES", "READ")
         await ctx.close()
         while True:
             message = await queue.get()
-            await _fresh(ctx)
+            await ctx.refresh()
             if await ctx.viewer() is None:
                 return
             if not await ctx.authz.allowed(org_pk, "INVOICES", "READ"):
+                await ctx.close()
                 continue
             found = (await invoices_by_pk(info, [int(message["id"])])).get(int(message["id"]))
             if found is not None:
                 yield found
-            await ctx.close()
+            else:
+                await ctx.close()

@@ -33,7 +33,9 @@ class InstallmentStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
-@strawberry.enum(description="ORIGINAL: a part of the purchase; REGULARISATION: a part of an unpaid debt being settled.")
+@strawberry.enum(
+    description="ORIGINAL: a part of the purchase; REGULARISATION: a part of an unpaid debt being settled."
+)
 class InstallmentKind(Enum):
     ORIGINAL = "ORIGINAL"
     REGULARISATION = "REGULARISATION"
@@ -42,9 +44,7 @@ class InstallmentKind(Enum):
 @strawberry.type(description="One debit of a plan (« prélèvement »).")
 class Installment:
     number: int = strawberry.field(description="Its number in the plan, from 1 (« Prélèvement n°1 »).")
-    due_date: date = strawberry.field(
-        description="When the card is debited (indicative: it may move by 1 or 2 days)."
-    )
+    due_date: date = strawberry.field(description="When the card is debited (indicative: it may move by 1 or 2 days).")
     amount: Money = strawberry.field(description="The amount debited; the first one includes the fees.")
     status: InstallmentStatus = strawberry.field(description="PENDING, PAID, UNPAID or CANCELLED.")
     kind: InstallmentKind = strawberry.field(description="A part of the purchase, or of a regularisation.")
@@ -125,9 +125,7 @@ ScheduleConnection = Connection[Schedule]
 @strawberry.input(description="A new card for a plan.")
 class ChangeScheduleCardInput:
     schedule_id: strawberry.ID = strawberry.field(description="The plan.")
-    card: CardInput = strawberry.field(
-        description="Visa or Mastercard, valid through the last scheduled debit."
-    )
+    card: CardInput = strawberry.field(description="Visa or Mastercard, valid through the last scheduled debit.")
 
 
 @strawberry.type(description="The plan with its new card, or why the card could not change.")

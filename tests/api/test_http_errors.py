@@ -170,3 +170,25 @@ async def test_with_introspection_on_validation_errors_help_the_developer(http) 
     assert body["errors"][0]["message"] == (
         "Value 'PAYMENT' does not exist in 'SupportTopic' enum. Did you mean the enum value 'PAYMENTS'?"
     )
+
+
+async def test_a_failing_authorization_check_fails_closed(gql, sessionmaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guichet.policies.authz import Authorizer
+    from guichet.schema.relay import to_global_id
+    from tests.factories import make_account, make_member, make_organisation
+
+    async with sessionmaker() as session, session.begin():
+        org = await make_organisation(session)
+        account = await make_account(session, org)
+        member = await make_member(session, org, roles=[("FINANCE", None)])
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("invalid policy size")
+
+    for name in ("access", "membership", "scope", "allowed", "require", "visible_accounts"):
+        monkeypatch.setattr(Authorizer, name, broken)
+    query = "query($id: ID!) { organisation(id: $id) { name billingAccounts { edges { node { number } } } } }"
+    result = await gql(query, {"id": to_global_id("Organisation", org.id)}, token=member.token)
+    assert account.number not in str(result)
+    assert result["data"] is None or result["data"]["organisation"] is None
+    assert {e["message"] for e in result["errors"]} == {"Unexpected error."}

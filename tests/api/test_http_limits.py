@@ -177,3 +177,31 @@ async def test_simple_cross_site_posts_are_refused(http, sessionmaker, content_t
     assert response.status_code == 400
     assert "Unsupported content type" in response.text
     assert await _outbox_count(sessionmaker) == 0
+
+
+def test_extensions_are_per_request_factories_not_shared_instances() -> None:
+    import warnings
+
+    from strawberry.extensions import SchemaExtension
+
+    from guichet.schema.schema import build_schema
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        built = build_schema(introspection=False)
+    assert built.extensions
+    assert not any(isinstance(extension, SchemaExtension) for extension in built.extensions)
+
+
+async def test_https_deployments_send_hsts(settings, clock) -> None:
+    import httpx
+
+    from guichet.server import create_app
+
+    app = create_app(settings.with_overrides(public_url="https://portail.example.ci"), clock=clock)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://portail.example.ci") as client,
+    ):
+        response = await client.get("/healthz")
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

@@ -120,7 +120,10 @@ async def test_the_card_changes_exactly_7_days_before_the_next_debit(gql, sessio
     )
 
     assert result["data"]["changeScheduleCard"] == {
-        "schedule": {"card": {"brand": "MASTERCARD", "last4": "4444", "expMonth": 12, "expYear": 2030}, "canChangeCard": True},
+        "schedule": {
+            "card": {"brand": "MASTERCARD", "last4": "4444", "expMonth": 12, "expYear": 2030},
+            "canChangeCard": True,
+        },
         "errors": [],
     }
     assert await card_of(sessionmaker, schedule.id) == ("MASTERCARD", "4444", 12, 2030)
@@ -220,7 +223,11 @@ async def test_a_card_change_is_in_the_audit_trail_without_the_number(gql, sessi
 
     async with sessionmaker() as session:
         events = (
-            (await session.execute(select(models.AuditEvent).where(models.AuditEvent.action == "schedule.card_changed")))
+            (
+                await session.execute(
+                    select(models.AuditEvent).where(models.AuditEvent.action == "schedule.card_changed")
+                )
+            )
             .scalars()
             .all()
         )
@@ -236,7 +243,9 @@ async def test_another_organisations_plan_is_unknown(gql, sessionmaker) -> None:
         stranger = await make_member(session, other, primary_admin=True)
     gid = to_global_id("Schedule", schedule.id)
 
-    node = await gql("query($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }", {"id": gid}, token=stranger.token)
+    node = await gql(
+        "query($id: ID!) { node(id: $id) { id } nodes(ids: [$id]) { id } }", {"id": gid}, token=stranger.token
+    )
     change = await gql(CHANGE_CARD, {"input": {"scheduleId": gid, "card": VISA}}, token=stranger.token)
     unknown = await gql(
         CHANGE_CARD,
@@ -292,8 +301,8 @@ async def test_a_page_of_plans_costs_the_same_queries_for_5_and_50(gql, sessionm
     for size in (5, 50):
         statements: list[str] = []
 
-        def count(*args: Any, **kwargs: Any) -> None:
-            statements.append(args[2])
+        def count(*args: Any, _seen: list[str] = statements, **kwargs: Any) -> None:
+            _seen.append(args[2])
 
         event.listen(engine, "before_cursor_execute", count)
         try:

@@ -255,5 +255,7 @@ async def test_a_cancellation_larger_than_the_balance_is_refused(sessionmaker, d
 
     assert result.exit_code == 1
     assert result.output == "guichet: The amount to cancel is larger than what remains to be paid.\n"
-    assert unknown.exit_code == 1 and unknown.output == "guichet: No instalment plan has the order number NO-SUCH-ORDER.\n"
+    assert (
+        unknown.exit_code == 1 and unknown.output == "guichet: No instalment plan has the order number NO-SUCH-ORDER.\n"
+    )
     assert await parts(sessionmaker, schedule.id) == before

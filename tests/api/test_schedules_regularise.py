@@ -15,7 +15,7 @@ REGULARISE = """
 mutation($input: RegulariseScheduleInput!) {
   regulariseSchedule(input: $input) {
     succeeded message
-    payment { id }
+    payment { status method amount { amount currency } invoices { id } failure { code message } }
     schedule {
       status canChangeCard
       outstandingAmount { amount } amountRegularised { amount }
@@ -49,7 +49,12 @@ async def snapshot(sessionmaker: Any, schedule_id: int) -> dict[str, Any]:
             )
         ).all()
         debits = (await session.execute(select(func.count()).select_from(ScheduleDebit))).scalar_one()
-        return {"status": schedule.status, "version": schedule.version, "parts": [tuple(p) for p in parts], "debits": debits}
+        return {
+            "status": schedule.status,
+            "version": schedule.version,
+            "parts": [tuple(p) for p in parts],
+            "debits": debits,
+        }
 
 
 def variables(schedule: Schedule, count: int, key: str = "key-1", card: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -72,14 +77,39 @@ async def test_a_regularisation_in_3_payments_of_53_06_with_the_first_one_paid(g
     assert payload["errors"] == []
     assert payload["succeeded"] is True
     assert payload["message"] == "Votre paiement de 53,06 € a bien été accepté et nous vous en remercions."
+    assert payload["payment"] == {
+        "status": "SUCCEEDED",
+        "method": "CARD",
+        "amount": {"amount": "53.06", "currency": "EUR"},
+        "invoices": [],
+        "failure": None,
+    }
     plan = payload["schedule"]
     assert plan["status"] == "IN_REGULARISATION"
     assert plan["amountRegularised"] == {"amount": "53.06"}
     assert plan["outstandingAmount"] == {"amount": "106.12"}
     assert plan["installments"][3:] == [
-        {"number": 4, "dueDate": "2026-11-25", "amount": {"amount": "53.06"}, "status": "PAID", "kind": "REGULARISATION"},
-        {"number": 5, "dueDate": "2026-12-25", "amount": {"amount": "53.06"}, "status": "PENDING", "kind": "REGULARISATION"},
-        {"number": 6, "dueDate": "2027-01-24", "amount": {"amount": "53.06"}, "status": "PENDING", "kind": "REGULARISATION"},
+        {
+            "number": 4,
+            "dueDate": "2026-11-25",
+            "amount": {"amount": "53.06"},
+            "status": "PAID",
+            "kind": "REGULARISATION",
+        },
+        {
+            "number": 5,
+            "dueDate": "2026-12-25",
+            "amount": {"amount": "53.06"},
+            "status": "PENDING",
+            "kind": "REGULARISATION",
+        },
+        {
+            "number": 6,
+            "dueDate": "2027-01-24",
+            "amount": {"amount": "53.06"},
+            "status": "PENDING",
+            "kind": "REGULARISATION",
+        },
     ]
     assert plan["installments"][1]["status"] == "UNPAID"  # history is kept
     after = await snapshot(sessionmaker, schedule.id)
@@ -112,6 +142,7 @@ async def test_a_declined_card_gives_the_seeds_message_with_the_collections_numb
     assert payload["succeeded"] is False
     assert payload["message"] == "Votre paiement de 159,18 € a été rejeté, vous pouvez nous contacter au 08 90 39 24 18"
     assert payload["schedule"]["status"] == "UNPAID"
+    assert (payload["payment"]["status"], payload["payment"]["failure"]["code"]) == ("FAILED", "card_declined")
     after = await snapshot(sessionmaker, schedule.id)
     assert after["parts"] == before["parts"]
     assert after["debits"] == before["debits"] + 1  # the attempt is on record
@@ -157,7 +188,9 @@ async def test_only_1_2_or_3_payments(gql, sessionmaker) -> None:
     result = await gql(REGULARISE, variables(schedule, 4), token=jean.token)
 
     errors = result["data"]["regulariseSchedule"]["errors"]
-    assert [(e["code"], e["field"]) for e in errors] == [("INSTALLMENT_COUNT_NOT_ALLOWED", ["input", "installmentCount"])]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("INSTALLMENT_COUNT_NOT_ALLOWED", ["input", "installmentCount"])
+    ]
     assert await snapshot(sessionmaker, schedule.id) == before
 
 
@@ -214,4 +247,28 @@ async def test_management_may_not_regularise(gql, sessionmaker) -> None:
     result = await gql(REGULARISE, variables(schedule, 1), token=manager.token)
 
     assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await snapshot(sessionmaker, schedule.id) == before
+
+
+async def test_a_new_card_that_pays_is_kept_for_the_next_parts(gql, sessionmaker) -> None:
+    jean, schedule = await unpaid_plan(sessionmaker)
+    card = {"number": "4111 1111 1111 1111", "expMonth": 1, "expYear": 2027, "cvc": "123"}
+
+    result = await gql(REGULARISE, variables(schedule, 2, card=card), token=jean.token)
+
+    assert result["data"]["regulariseSchedule"]["succeeded"] is True
+    async with sessionmaker() as session:
+        row = await session.get(Schedule, schedule.id)
+        assert (row.card_brand, row.card_last4, row.card_exp_month, row.card_exp_year) == ("VISA", "1111", 1, 2027)
+
+
+async def test_a_new_card_must_outlast_the_last_part(gql, sessionmaker) -> None:
+    jean, schedule = await unpaid_plan(sessionmaker)
+    before = await snapshot(sessionmaker, schedule.id)
+    card = {"number": "4111 1111 1111 1111", "expMonth": 12, "expYear": 2026, "cvc": "123"}  # 3rd part: 24/01/2027
+
+    result = await gql(REGULARISE, variables(schedule, 3, card=card), token=jean.token)
+
+    errors = result["data"]["regulariseSchedule"]["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("CARD_EXPIRES_TOO_SOON", ["input", "card", "expYear"])]
     assert await snapshot(sessionmaker, schedule.id) == before

@@ -34,7 +34,9 @@ def test_statuses_follow_the_instalments() -> None:
     assert rules.schedule_status(cancelled=False, installments=seed_plan("PAID", "PAID", "PENDING")) == "IN_PROGRESS"
     assert rules.schedule_status(cancelled=False, installments=seed_plan("PAID", "PAID", "PAID")) == "COMPLETED"
     assert rules.schedule_status(cancelled=False, installments=seed_plan("PAID", "UNPAID", "PENDING")) == "UNPAID"
-    assert rules.schedule_status(cancelled=True, installments=seed_plan("PAID", "CANCELLED", "CANCELLED")) == "CANCELLED"
+    assert (
+        rules.schedule_status(cancelled=True, installments=seed_plan("PAID", "CANCELLED", "CANCELLED")) == "CANCELLED"
+    )
 
 
 def test_a_regularisation_in_progress_then_cleared() -> None:

@@ -38,4 +38,6 @@ __all__ = [
 # Area modules that register their tables on Base.metadata when imported.
 from guichet.domain.models import payments as payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
-from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402  (node type: cross-tenant tests find it)
+
+# The Schedule node type by name (the cross-tenant test looks node types up here).
+from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402

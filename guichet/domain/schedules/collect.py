@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
 from guichet.domain.gateways.card import CardGateway, ChargeResult
@@ -65,12 +66,16 @@ async def collect_debits(
     """Present every PENDING instalment due on or before `as_of`; safe to run twice or concurrently."""
     async with uow() as session:
         due = (
-            await session.execute(
-                select(Installment.id)
-                .where(Installment.status == rules.PENDING, Installment.due_date <= as_of)
-                .order_by(Installment.due_date, Installment.id)
+            (
+                await session.execute(
+                    select(Installment.id)
+                    .where(Installment.status == rules.PENDING, Installment.due_date <= as_of)
+                    .order_by(Installment.due_date, Installment.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     report = CollectReport()
     for installment_id in due:
         await _collect_one(
@@ -182,7 +187,7 @@ async def _collect_one(
     )
 
 
-async def _recipients(session, organisation_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+async def _recipients(session: AsyncSession, organisation_id: int) -> list[str]:
     """Who hears of a missed debit: the primary admin and the contacts holding FINANCE."""
     finance = select(models.RoleAssignment.contact_id).where(models.RoleAssignment.role == "FINANCE")
     rows = (
@@ -200,8 +205,8 @@ async def _recipients(session, organisation_id: int) -> list[str]:  # type: igno
     return list(dict.fromkeys(rows))
 
 
-async def _tell_customer(  # type: ignore[no-untyped-def]
-    session,
+async def _tell_customer(
+    session: AsyncSession,
     schedule: Schedule,
     installment: Installment,
     amount: Money,

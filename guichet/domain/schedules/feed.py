@@ -68,9 +68,7 @@ async def import_schedules(
         return
     existing = {
         s.order_number: s
-        for s in (
-            await session.execute(select(Schedule).where(Schedule.order_number.in_(list(seen))))
-        ).scalars()
+        for s in (await session.execute(select(Schedule).where(Schedule.order_number.in_(list(seen))))).scalars()
     }
     for item in parsed:
         known = existing.get(item["orderNumber"])
@@ -81,7 +79,9 @@ async def import_schedules(
         await _create(session, organisation, item, now)
 
 
-async def _create(session: AsyncSession, organisation: models.Organisation, item: dict[str, Any], now: datetime) -> None:
+async def _create(
+    session: AsyncSession, organisation: models.Organisation, item: dict[str, Any], now: datetime
+) -> None:
     plan = rules.plan_installments(
         purchase_minor=item["purchase"],
         fees_minor=item["fees"],
@@ -173,7 +173,7 @@ def _parse(record: Any, path: str, currency: str) -> dict[str, Any]:
 
 def _amount(value: Any, currency: str, label: str, name: str) -> int:
     if not isinstance(value, str):
-        raise FeedError(label, f"{name} must be a decimal string such as \"127.96\"")
+        raise FeedError(label, f'{name} must be a decimal string such as "127.96"')
     try:
         return parse_amount(value, currency).minor
     except MoneyError as error:

@@ -139,9 +139,7 @@ def last_scheduled_due(installments: Iterable[InstallmentLike]) -> date | None:
     return max(dates) if dates else None
 
 
-def card_change_refusal(
-    *, status: str, installments: Sequence[InstallmentLike], today: date
-) -> DomainError | None:
+def card_change_refusal(*, status: str, installments: Sequence[InstallmentLike], today: date) -> DomainError | None:
     """Why the card of this schedule cannot change today, or None when it can.
 
     SCHEDULE_UNPAID while unpaid (« Régulariser » replaces « Modifier »); VALIDATION
@@ -181,9 +179,7 @@ def require_regularisation_count(count: int) -> None:
         )
 
 
-def plan_regularisation(
-    *, outstanding: int, count: int, today: date, first_number: int
-) -> list[PlannedInstallment]:
+def plan_regularisation(*, outstanding: int, count: int, today: date, first_number: int) -> list[PlannedInstallment]:
     """The regularisation parts: the first one today (paid at once), the others every 30 days.
 
     Raise DomainError(NOTHING_TO_REGULARISE) when nothing is owed, and
@@ -203,9 +199,7 @@ def plan_regularisation(
     ]
 
 
-def resplit_after_cancellation(
-    remaining: Sequence[int], cancelled_minor: int, *, fees_on_first: int = 0
-) -> list[int]:
+def resplit_after_cancellation(remaining: Sequence[int], cancelled_minor: int, *, fees_on_first: int = 0) -> list[int]:
     """New amounts of the remaining (PENDING) instalments after a partial cancellation.
 
     The remaining balance minus the cancelled amount is split over the same instalments by the

@@ -213,7 +213,9 @@ async def change_card(
         await session.execute(
             update(Schedule)
             .where(Schedule.id == schedule.id)
-            .values(card_brand=new.brand, card_last4=new.last4, card_exp_month=new.exp_month, card_exp_year=new.exp_year)
+            .values(
+                card_brand=new.brand, card_last4=new.last4, card_exp_month=new.exp_month, card_exp_year=new.exp_year
+            )
             .execution_options(synchronize_session=False)
         )
         await record_event(
@@ -410,6 +412,18 @@ async def _regularise(
         now=now,
     )
     if result.succeeded:
+        if card is not None:  # the card that paid is the one the next parts are debited on
+            await session.execute(
+                update(Schedule)
+                .where(Schedule.id == schedule.id)
+                .values(
+                    card_brand=paying.brand,
+                    card_last4=paying.last4,
+                    card_exp_month=paying.exp_month,
+                    card_exp_year=paying.exp_year,
+                )
+                .execution_options(synchronize_session=False)
+            )
         # A new plan replaces the parts of an earlier one still to come.
         for previous in installments:
             if previous.kind == rules.REGULARISATION and previous.status == rules.PENDING:

@@ -1,0 +1,91 @@
+"""Two `guichet serve` processes on one PostgreSQL database: an access change made through the
+first is enforced by the second on its very next request (revocation, then disablement)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from guichet.db import create_engine, session_factory
+from guichet.schema.relay import to_global_id
+from tests.e2e.support import guichet_env, run_guichet, running_server
+from tests.factories import make_member, make_organisation
+
+pytestmark = pytest.mark.e2e
+
+POSTGRES_URL = os.environ.get("GUICHET_TEST_POSTGRES_URL")
+MEMBERS = "query($id: ID!) { organisation(id: $id) { members(first: 5) { totalCount } } }"
+ORG = "query($id: ID!) { organisation(id: $id) { name } }"
+UPDATE = "mutation($input: UpdateMemberAccessInput!) { updateMemberAccess(input: $input) { errors { code } } }"
+DISABLE = "mutation($input: ContactIdInput!) { disableMember(input: $input) { errors { code } } }"
+
+
+def _admin_dsn() -> str:
+    assert POSTGRES_URL
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _execute(sql: str) -> None:
+    connection = await asyncpg.connect(_admin_dsn())
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _seed(url: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            org = await make_organisation(session)
+            admin = await make_member(session, org, primary_admin=True)
+            member = await make_member(session, org, roles=[("MANAGEMENT", None)])
+        return {"org": org.id, "admin": admin, "member": member}
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def database() -> Any:
+    if not POSTGRES_URL:
+        pytest.skip("GUICHET_TEST_POSTGRES_URL is not set")
+    name = f"guichet_e2e_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_a_revocation_through_one_process_is_enforced_by_the_other(database: str, tmp_path: Path) -> None:
+    env = guichet_env(database, {"GUICHET_PASSWORD_HASH_PROFILE": "test"})
+    upgraded = run_guichet("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    world = asyncio.run(_seed(database))
+    org_id = {"id": to_global_id("Organisation", world["org"])}
+    contact = {"contactId": to_global_id("Contact", world["member"].contact_id)}
+
+    with running_server(env, cwd=tmp_path) as first, running_server(env, cwd=tmp_path) as second:
+        allowed = second.graphql(MEMBERS, org_id, token=world["member"].token)
+        assert allowed["data"]["organisation"]["members"]["totalCount"] == 2, allowed
+
+        revoked = first.graphql(UPDATE, {"input": {**contact, "roles": []}}, token=world["admin"].token)
+        assert revoked == {"data": {"updateMemberAccess": {"errors": []}}}
+
+        refused = second.graphql(MEMBERS, org_id, token=world["member"].token)
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", refused
+        still_member = second.graphql(ORG, org_id, token=world["member"].token)
+        assert still_member["data"]["organisation"] is not None
+
+        disabled = first.graphql(DISABLE, {"input": contact}, token=world["admin"].token)
+        assert disabled == {"data": {"disableMember": {"errors": []}}}
+
+        gone = second.graphql(ORG, org_id, token=world["member"].token)
+        assert gone["data"]["organisation"] is None
