@@ -45,6 +45,34 @@ class Run:
     p99_ms: float
     errors: int
     bytes_per_request: int
+    app_cpu_ms: float = 0.0  # CPU of the server's processes per request
+    db_cpu_ms: float = 0.0  # CPU of PostgreSQL's processes per request
+
+    @property
+    def ceiling(self) -> float:
+        """Requests per second the machine's cores could serve if nothing else ran (CPU-bound)."""
+        return (os.cpu_count() or 1) * 1000 / (self.app_cpu_ms + self.db_cpu_ms)
+
+
+def _ticks(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split()
+    return [root, *(int(p) for p in out)]
+
+
+def postgres_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
 
 
 def server_env() -> dict[str, str]:
@@ -110,7 +138,7 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(name: str, port: int, dataset: dict[str, Any], *, duration: int, connections: int) -> Run:
+def wrk(name: str, port: int, dataset: dict[str, Any], *, duration: int, connections: int, server_pid: int) -> Run:
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(
         'wrk.method = "POST"\n'
@@ -122,13 +150,29 @@ def wrk(name: str, port: int, dataset: dict[str, Any], *, duration: int, connect
     url = f"http://127.0.0.1:{port}/graphql"
     try:
         # Warm-up: connection pools, caches, JIT-free but cold PostgreSQL buffers.
-        subprocess.run(["wrk", "-t2", f"-c{connections}", "-d3s", "-s", script.name, url], capture_output=True, check=True)
+        subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", "-d3s", "-s", script.name, url], capture_output=True, check=True
+        )
+        app_pids = process_tree(server_pid)
+        app0, db0 = _ticks(app_pids), _ticks(postgres_pids())
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url],
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
+        app_cpu, db_cpu = _ticks(app_pids) - app0, _ticks(postgres_pids()) - db0
     finally:
         Path(script.name).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -145,7 +189,7 @@ def wrk(name: str, port: int, dataset: dict[str, Any], *, duration: int, connect
     errors = int(non_2xx.group(1)) if non_2xx else 0
     if socket_errors:
         print(f"  {name}: {socket_errors.group(0)}")
-    return Run(name, rps, p50, p99, errors, size)
+    return Run(name, rps, p50, p99, errors, size, 1000 * app_cpu / max(total, 1), 1000 * db_cpu / max(total, 1))
 
 
 async def count_statements(dataset: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -198,12 +242,22 @@ def main() -> int:
                      "--port", str(FLOOR_PORT), "--workers", "2", "--log-level", "info"]  # fmt: skip
     guichet_command = [str(Path(sys.executable).parent / "guichet"), "serve", "--host", "127.0.0.1",
                        "--port", str(GUICHET_PORT), "--workers", "2"]  # fmt: skip
-    with server(floor_command, FLOOR_PORT, "/docs-none"):
+    load_before = os.getloadavg()[0]
+    with server(floor_command, FLOOR_PORT, "/docs-none") as process:
         floor_json = fetch(FLOOR_PORT, dataset)
-        floor = wrk("floor", FLOOR_PORT, dataset, duration=args.duration, connections=args.connections)
-    with server(guichet_command, GUICHET_PORT, "/healthz"):
+        floor = wrk(
+            "floor", FLOOR_PORT, dataset, duration=args.duration, connections=args.connections, server_pid=process.pid
+        )
+    with server(guichet_command, GUICHET_PORT, "/healthz") as process:
         guichet_json = fetch(GUICHET_PORT, dataset)
-        guichet = wrk("guichet", GUICHET_PORT, dataset, duration=args.duration, connections=args.connections)
+        guichet = wrk(
+            "guichet",
+            GUICHET_PORT,
+            dataset,
+            duration=args.duration,
+            connections=args.connections,
+            server_pid=process.pid,
+        )
 
     same = guichet_json == floor_json
     edges = guichet_json["data"]["organisation"]["invoices"]["edges"]
@@ -213,12 +267,21 @@ def main() -> int:
         f"{sum(len(e['node']['payments']) for e in edges)} payments; "
         f"Guichet JSON {'==' if same else '!='} floor JSON"
     )
-    print(f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'bytes/req':>11}{'SQL/req':>9}")
+    print(
+        f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'bytes/req':>11}{'SQL/req':>9}"
+        f"{'app CPU ms/req':>16}{'PG CPU ms/req':>15}{'CPU ceiling req/s':>19}"
+    )
     for run, sql in ((floor, 1), (guichet, statements)):
         print(
             f"{run.name:<10}{run.requests_per_second:>10.1f}{run.p50_ms:>10.1f}{run.p99_ms:>10.1f}"
             f"{run.errors:>8}{run.bytes_per_request:>11}{sql:>9}"
+            f"{run.app_cpu_ms:>16.1f}{run.db_cpu_ms:>15.1f}{run.ceiling:>19.0f}"
         )
+    print(
+        f"machine load average before the runs: {load_before:.1f} on {os.cpu_count()} cores "
+        f"(other work on the machine lowers every req/s; the CPU columns and their ratio hold better)"
+    )
+    print(f"CPU-bound ceiling ratio guichet / floor = {guichet.ceiling / floor.ceiling:.2f}")
     fraction = guichet.requests_per_second / floor.requests_per_second
     print(
         f"guichet / floor = {fraction:.2f} (target >= 0.15); guichet p99 {guichet.p99_ms:.1f} ms (target < 100 ms); "

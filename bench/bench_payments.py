@@ -101,7 +101,19 @@ async def _seed(dsn: str, invoices: int) -> tuple[str, str, list[str]]:
                 now + timedelta(days=1),
             )
             rows = [
-                (org, account, f"F-BENCH-{n:07d}", "MOBILE", date(2026, 9, 1), date(2026, 10, 1), "XOF", 25000, 0, now, now)
+                (
+                    org,
+                    account,
+                    f"F-BENCH-{n:07d}",
+                    "MOBILE",
+                    date(2026, 9, 1),
+                    date(2026, 10, 1),
+                    "XOF",
+                    25000,
+                    0,
+                    now,
+                    now,
+                )
                 for n in range(invoices)
             ]
             await connection.copy_records_to_table(
@@ -254,9 +266,7 @@ def main() -> None:
             _drive(base_url, token, org_id, invoice_ids[:warm], duration=args.warmup, concurrency=args.concurrency)
         )
         result = asyncio.run(
-            _drive(
-                base_url, token, org_id, invoice_ids[warm:], duration=args.duration, concurrency=args.concurrency
-            )
+            _drive(base_url, token, org_id, invoice_ids[warm:], duration=args.duration, concurrency=args.concurrency)
         )
     finally:
         if process is not None:
@@ -273,7 +283,9 @@ def main() -> None:
     assert isinstance(pay, list) and isinstance(hook, list) and isinstance(errors, list)
     elapsed = float(result["elapsed"])  # type: ignore[arg-type]
     settled = int(result["settled"])  # type: ignore[call-overload]
-    print(f"payments: guichet serve --workers {args.workers} on PostgreSQL, {args.concurrency} clients, {elapsed:.1f} s")
+    print(
+        f"payments: guichet serve --workers {args.workers} on PostgreSQL, {args.concurrency} clients, {elapsed:.1f} s"
+    )
     print(f"  settled (payInvoices + signed webhook): {settled}  ->  {settled / elapsed:.1f} payments/s")
     print(
         f"  payInvoices latency: p50 {statistics.median(pay) * 1000:.1f} ms, p99 {_percentile(pay, 0.99) * 1000:.1f} ms"

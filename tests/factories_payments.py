@@ -99,9 +99,14 @@ def pay_input(world: PayWorld, *, key: str = "key-1", method: str = "ORANGE_MONE
     return {"input": data}
 
 
-def signed_request(payload: dict[str, Any] | bytes, *, at: datetime, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+def signed_request(
+    payload: dict[str, Any] | bytes, *, at: datetime, secret: str = WEBHOOK_SECRET
+) -> tuple[bytes, dict[str, str]]:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return body, {"Guichet-Signature": signature_header(body, secret, int(at.timestamp())), "Content-Type": "application/json"}
+    return body, {
+        "Guichet-Signature": signature_header(body, secret, int(at.timestamp())),
+        "Content-Type": "application/json",
+    }
 
 
 async def send_webhook(

@@ -19,7 +19,6 @@ from guichet.policies.authz import AccessDenied, AccountScope
 from guichet.resolvers.context import Info
 from guichet.resolvers.errors import run_mutation
 from guichet.resolvers.graphql_errors import domain_to_graphql, forbidden
-from guichet.resolvers.loaders import BillingAccountByIdLoader, InvoiceLinesByInvoiceIdLoader, loader
 from guichet.schema.relay import Connection, build_connection, decode_cursor, encode_cursor, from_global_id, page_size
 
 if TYPE_CHECKING:
@@ -30,7 +29,9 @@ if TYPE_CHECKING:
 MODULE = "INVOICES"
 
 
-def criteria_from(filter: InvoiceFilter | None, *, field_prefix: tuple[str, ...] = ("filter",)) -> queries.InvoiceCriteria:
+def criteria_from(
+    filter: InvoiceFilter | None, *, field_prefix: tuple[str, ...] = ("filter",)
+) -> queries.InvoiceCriteria:
     """The domain criteria of a GraphQL filter; a billingAccountId that names nothing matches nothing."""
     if filter is None:
         return queries.InvoiceCriteria(field_prefix=field_prefix)
@@ -98,6 +99,35 @@ def _wanted(info: Info) -> tuple[set[str], bool]:
     return names, total
 
 
+def _attach_accounts(nodes: list[Invoice], rows: list[Any]) -> None:
+    """Billing accounts read with the page (one object per account, shared by its invoices)."""
+    from guichet.schema.billing import BillingAccount
+    from guichet.schema.relay import to_global_id
+
+    accounts: dict[int, BillingAccount] = {}
+    for node, row in zip(nodes, rows, strict=True):
+        account = accounts.get(row.billing_account_id)
+        if account is None:
+            account = accounts[row.billing_account_id] = BillingAccount(
+                id=to_global_id("BillingAccount", row.billing_account_id),  # type: ignore[arg-type]
+                number=row.account_number,
+                name=row.account_name,
+                pk=row.billing_account_id,
+                organisation_id=row.organisation_id,
+            )
+        node.prefetched_account = account
+
+
+def _attach_lines(nodes: list[Invoice], line_rows: list[Any]) -> None:
+    from guichet.schema.invoices import InvoiceLine
+
+    by_invoice: dict[int, list[InvoiceLine]] = {node.pk: [] for node in nodes}
+    for row in line_rows:
+        by_invoice[row.invoice_id].append(InvoiceLine.from_row(row))
+    for node in nodes:
+        node.prefetched_lines = by_invoice[node.pk]
+
+
 async def organisation_invoices(
     info: Info,
     organisation: Organisation,
@@ -109,8 +139,8 @@ async def organisation_invoices(
 ) -> Connection[Invoice]:
     """A page of the organisation's invoices in the viewer's READ scope (FORBIDDEN without READ).
 
-    Statements: the page, its count, and (only when selected) the billing accounts and the lines
-    of the page: the same number for a page of 5 or of 100.
+    Statements: the page (joined with its billing accounts when selected), its count, and (only
+    when selected) the page's lines and payments: the same number for a page of 5 or of 100.
     """
     from guichet.schema.invoices import Invoice
 
@@ -128,28 +158,31 @@ async def organisation_invoices(
         where = queries.conditions(
             organisation_id=organisation.pk, account_ids=_account_ids(scope), criteria=criteria, today=today
         )
+        with_account = "billingAccount" in names
         async with ctx.read() as session:
             rows = (
                 await session.execute(
-                    queries.page_statement(where, ordering, after=position, limit=size + 1, today=today)
+                    queries.page_statement(
+                        where, ordering, after=position, limit=size + 1, today=today, with_account=with_account
+                    )
                 )
             ).all()
+            has_next = len(rows) > size
+            rows = rows[:size]
             total = (await session.execute(queries.count_statement(where))).scalar_one() if wants_total else 0
-        has_next = len(rows) > size
-        rows = rows[:size]
+            line_rows = (
+                (await session.execute(queries.lines_statement([r.id for r in rows]))).all()
+                if rows and "lines" in names
+                else None
+            )
         if "downloadUrl" in names and not all(export_scope.allows(r.billing_account_id) for r in rows):
             # One FORBIDDEN for the field rather than one error per invoice.
             raise AccessDenied(MODULE, "EXPORT")
     nodes = [Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id)) for r in rows]
-    if nodes and "billingAccount" in names:
-        accounts = await loader(ctx, BillingAccountByIdLoader).load_many(sorted({n.billing_account_id for n in nodes}))
-        by_id = {a.pk: a for a in accounts if a is not None}
-        for node in nodes:
-            node.prefetched_account = by_id.get(node.billing_account_id)
-    if nodes and "lines" in names:
-        lines = await loader(ctx, InvoiceLinesByInvoiceIdLoader).load_many([n.pk for n in nodes])
-        for node, node_lines in zip(nodes, lines, strict=True):
-            node.prefetched_lines = node_lines
+    if with_account:
+        _attach_accounts(nodes, rows)
+    if line_rows is not None:
+        _attach_lines(nodes, line_rows)
     if nodes and "payments" in names:
         from guichet.resolvers import payments
 

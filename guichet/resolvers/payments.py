@@ -177,9 +177,7 @@ async def organisation_payments(
             rows = (
                 (
                     await session.execute(
-                        page.order_by(PaymentRow.id.desc())
-                        .limit(size + 1)
-                        .execution_options(populate_existing=True)
+                        page.order_by(PaymentRow.id.desc()).limit(size + 1).execution_options(populate_existing=True)
                     )
                 )
                 .scalars()

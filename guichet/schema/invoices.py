@@ -64,13 +64,13 @@ class InvoiceOrder:
 @strawberry.input(description="Which invoices to list; every condition given must hold.")
 class InvoiceFilter:
     status: list[InvoiceStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
-    service_type: list[ServiceType] | None = strawberry.field(
-        default=None, description="Any of these service types."
-    )
+    service_type: list[ServiceType] | None = strawberry.field(default=None, description="Any of these service types.")
     billing_account_id: strawberry.ID | None = strawberry.field(
         default=None, description="Only this billing account's invoices (none if it is out of reach)."
     )
-    line_number: str | None = strawberry.field(default=None, description="A fleet line's number: the invoices that bill it.")
+    line_number: str | None = strawberry.field(
+        default=None, description="A fleet line's number: the invoices that bill it."
+    )
     issued_from: date | None = strawberry.field(default=None, description="Issued on or after this day.")
     issued_to: date | None = strawberry.field(default=None, description="Issued on or before this day.")
     search: str | None = strawberry.field(
@@ -160,7 +160,7 @@ class Invoice(Node):
         return loader(info.context, InvoiceLinesByInvoiceIdLoader).load(self.pk)  # type: ignore[return-value]
 
     @strawberry.field(description="Payments made or under way for this invoice.")
-    def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("guichet.schema.payments")]]:
+    def payments(self, info: Info) -> list[Annotated[Payment, strawberry.lazy("guichet.schema.payments")]]:
         if self.prefetched_payments is not None:
             return self.prefetched_payments
         from guichet.resolvers import payments
@@ -203,7 +203,9 @@ class InvoiceSummary:
 @strawberry.input(description="Which invoices to e-mail as a CSV list, and to whom.")
 class EmailInvoiceListInput:
     organisation_id: strawberry.ID = strawberry.field(description="The organisation whose invoices are listed.")
-    filter: InvoiceFilter | None = strawberry.field(default=None, description="Which invoices (as Organisation.invoices).")
+    filter: InvoiceFilter | None = strawberry.field(
+        default=None, description="Which invoices (as Organisation.invoices)."
+    )
     to: list[str] | None = strawberry.field(
         default=None,
         description="Defaults to the viewer. Only the viewer or other active contacts of the organisation (at most 10).",

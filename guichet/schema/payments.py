@@ -40,9 +40,7 @@ class PaymentStatus(Enum):
 
 @strawberry.type(description="Why a payment failed, in the request's language, and whom to contact.")
 class PaymentFailure:
-    code: str = strawberry.field(
-        description="insufficient_funds, card_declined, cancelled, expired or provider_error."
-    )
+    code: str = strawberry.field(description="insufficient_funds, card_declined, cancelled, expired or provider_error.")
     message: str = strawberry.field(description="What happened and what to do, in the request's language.")
 
     @strawberry.field(description="Where to get help (Orange: 0808, WhatsApp, e-mail).")

@@ -293,7 +293,13 @@ async def test_invoice_detail_shows_lines_amounts_and_account(gql, world) -> Non
         "amountDue": {"amount": "20000", "currency": "XOF"},
         "paymentPending": True,
         "billingAccount": {"number": world.account_b.number, "name": "Agence Bouaké"},
-        "lines": [{"description": "Forfait Business 50 Go", "lineNumber": FLEET_B, "amount": {"amount": "30000", "currency": "XOF"}}],
+        "lines": [
+            {
+                "description": "Forfait Business 50 Go",
+                "lineNumber": FLEET_B,
+                "amount": {"amount": "30000", "currency": "XOF"},
+            }
+        ],
         "payments": [],
     }
 
@@ -303,11 +309,17 @@ async def test_detail_in_a_list_matches_detail_by_id(gql, world) -> None:
         id number status periodStart periodEnd amountDue { amount currency } billingAccount { number }
         lines { description lineNumber amount { amount currency } } } } } } }"""
     listed = await gql(query, {"id": world.org_id}, token=world.finance.token)
-    first = next(e["node"] for e in listed["data"]["organisation"]["invoices"]["edges"] if e["node"]["number"] == "F-2026-0001")
+    first = next(
+        e["node"] for e in listed["data"]["organisation"]["invoices"]["edges"] if e["node"]["number"] == "F-2026-0001"
+    )
 
     assert first["periodStart"] == "2026-08-01"
     assert first["lines"] == [
-        {"description": "Forfait Business 20 Go", "lineNumber": FLEET_A, "amount": {"amount": "20000", "currency": "XOF"}},
+        {
+            "description": "Forfait Business 20 Go",
+            "lineNumber": FLEET_A,
+            "amount": {"amount": "20000", "currency": "XOF"},
+        },
         {"description": "Hors forfait", "lineNumber": FLEET_A, "amount": {"amount": "5000", "currency": "XOF"}},
     ]
     by_id = await gql(

@@ -13,8 +13,10 @@ import pytest
 from guichet.domain import models
 from tests.factories_invoices import InvoiceWorld, build_world
 
-URL = 'query($id: ID!) { node(id: $id) { ... on Invoice { downloadUrl } } }'
-LIST_URLS = """query($id: ID!) { organisation(id: $id) { invoices(first: 10) { edges { node { number downloadUrl } } } } }"""
+URL = "query($id: ID!) { node(id: $id) { ... on Invoice { downloadUrl } } }"
+LIST_URLS = (
+    """query($id: ID!) { organisation(id: $id) { invoices(first: 10) { edges { node { number downloadUrl } } } } }"""
+)
 
 
 @pytest.fixture
@@ -145,7 +147,7 @@ async def test_a_contact_denied_export_gets_forbidden_for_the_link_only(gql, wor
         )
 
     without_link = await gql(
-        'query($id: ID!) { node(id: $id) { ... on Invoice { number } } }',
+        "query($id: ID!) { node(id: $id) { ... on Invoice { number } } }",
         {"id": world.invoice_id("F-2026-0001")},
         token=world.finance.token,
     )

@@ -36,9 +36,7 @@ async def outbox(sessionmaker: Any) -> list[models.OutboxEmail]:
 async def audit_count(sessionmaker: Any) -> int:
     async with sessionmaker() as session:
         return (
-            await session.execute(
-                select(func.count()).where(models.AuditEvent.action == "invoices.list_emailed")
-            )
+            await session.execute(select(func.count()).where(models.AuditEvent.action == "invoices.list_emailed"))
         ).scalar_one()
 
 
@@ -54,7 +52,10 @@ def csv_rows(email: models.OutboxEmail) -> list[list[str]]:
 
 async def test_the_filtered_list_is_mailed_to_the_viewer(gql, world, sessionmaker) -> None:
     result = await gql(
-        SEND, {"input": {"organisationId": world.org_id, "filter": {"status": ["OVERDUE"]}}}, token=world.finance.token, lang="fr"
+        SEND,
+        {"input": {"organisationId": world.org_id, "filter": {"status": ["OVERDUE"]}}},
+        token=world.finance.token,
+        lang="fr",
     )
 
     assert result == {"data": {"emailInvoiceList": {"ok": True, "errors": []}}}

@@ -55,7 +55,12 @@ async def test_payments_are_listed_newest_first_with_their_invoices(gql, http, s
     assert [i["number"] for i in nodes[0]["invoices"]] == [world.invoices[1].number, world.invoices[2].number]
     assert all(i["paymentPending"] for i in nodes[0]["invoices"])
     assert nodes[1]["invoices"] == [
-        {"number": world.invoices[0].number, "status": "PAID", "amountPaid": {"amount": "1000"}, "paymentPending": False}
+        {
+            "number": world.invoices[0].number,
+            "status": "PAID",
+            "amountPaid": {"amount": "1000"},
+            "paymentPending": False,
+        }
     ]
 
 
@@ -157,7 +162,7 @@ async def test_a_page_of_payments_costs_the_same_queries_for_5_and_for_25(app, g
     for size in (5, 25):
         statements: list[str] = []
 
-        def count(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        def count(*args, statements=statements, **kwargs) -> None:  # type: ignore[no-untyped-def]
             statements.append(args[2])
 
         event.listen(engine, "before_cursor_execute", count)

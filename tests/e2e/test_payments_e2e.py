@@ -109,7 +109,12 @@ def _pay_input(world: PayWorld, key: str) -> dict[str, Any]:
 
 
 async def _webhook(
-    client: httpx.AsyncClient, server: Server, event: dict[str, Any], *, secret: str = WEBHOOK_SECRET, at: int | None = None
+    client: httpx.AsyncClient,
+    server: Server,
+    event: dict[str, Any],
+    *,
+    secret: str = WEBHOOK_SECRET,
+    at: int | None = None,
 ) -> httpx.Response:
     body = json.dumps(event).encode()
     header = signature_header(body, secret, int(time.time()) if at is None else at)
@@ -140,9 +145,9 @@ class Socket:
             json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
         )
 
-    async def next(self, op_id: str, timeout: float = 30) -> dict[str, Any]:
+    async def next(self, op_id: str) -> dict[str, Any]:
         while True:
-            message = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+            message = json.loads(await asyncio.wait_for(self.connection.recv(), 30))
             if message.get("type") == "ping":
                 await self.connection.send(json.dumps({"type": "pong"}))
                 continue
@@ -179,8 +184,18 @@ async def test_orange_money_settled_by_webhook_on_another_server_reaches_the_sub
             await socket.close()
         invoices = await _gql(client, servers.a, INVOICES, {"ids": world.invoice_ids()}, token)
     assert invoices["data"]["nodes"] == [
-        {"number": world.invoices[0].number, "status": "PAID", "paymentPending": False, "amountPaid": {"amount": "25000"}},
-        {"number": world.invoices[1].number, "status": "PAID", "paymentPending": False, "amountPaid": {"amount": "30000"}},
+        {
+            "number": world.invoices[0].number,
+            "status": "PAID",
+            "paymentPending": False,
+            "amountPaid": {"amount": "25000"},
+        },
+        {
+            "number": world.invoices[1].number,
+            "status": "PAID",
+            "paymentPending": False,
+            "amountPaid": {"amount": "30000"},
+        },
     ]
 
 

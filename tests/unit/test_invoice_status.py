@@ -40,9 +40,12 @@ def test_sql_status_and_filters_agree_with_the_python_rule() -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     with engine.begin() as connection:
         connection.execute(
-            insert(models.Organisation), [{"id": 1, "name": "O", "kind": "BUSINESS", "currency": "XOF", "created_at": now}]
+            insert(models.Organisation),
+            [{"id": 1, "name": "O", "kind": "BUSINESS", "currency": "XOF", "created_at": now}],
         )
-        connection.execute(insert(models.BillingAccount), [{"id": 1, "organisation_id": 1, "number": "BA", "name": "A"}])
+        connection.execute(
+            insert(models.BillingAccount), [{"id": 1, "organisation_id": 1, "number": "BA", "name": "A"}]
+        )
         connection.execute(
             insert(models.Invoice),
             [
@@ -64,12 +67,12 @@ def test_sql_status_and_filters_agree_with_the_python_rule() -> None:
             ],
         )
         table = models.Invoice.__table__
-        shown = dict(
-            connection.execute(select(table.c.id, rules.status_column(TODAY)).order_by(table.c.id)).all()
-        )
+        shown = dict(connection.execute(select(table.c.id, rules.status_column(TODAY)).order_by(table.c.id)).all())
         due = dict(connection.execute(select(table.c.id, rules.amount_due_column())).all())
         filtered = {
-            status: {row for (row,) in connection.execute(select(table.c.id).where(rules.status_condition(status, TODAY)))}
+            status: {
+                row for (row,) in connection.execute(select(table.c.id).where(rules.status_condition(status, TODAY)))
+            }
             for status in rules.STATUSES
         }
     for i, ((total, paid, _), expected) in enumerate(CASES, start=1):

@@ -103,7 +103,10 @@ async def _check_recipients(session: AsyncSession, request: ListRequest) -> list
     wanted = list(request.recipients) if request.recipients else [request.viewer_email]
     if len(wanted) > MAX_RECIPIENTS:
         raise DomainError(
-            ErrorCode.VALIDATION, "invoice_list_too_many_recipients", field=["input", "to"], params={"max": MAX_RECIPIENTS}
+            ErrorCode.VALIDATION,
+            "invoice_list_too_many_recipients",
+            field=["input", "to"],
+            params={"max": MAX_RECIPIENTS},
         )
     members = await _active_member_emails(session, request.organisation_id)
     errors = [

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Protocol
 
 from fpdf import FPDF
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models

@@ -17,10 +17,11 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 
 from guichet.domain.errors import DomainError, DomainErrors, ErrorCode
 from guichet.domain.invoices import status as rules
-from guichet.domain.models import Invoice, InvoiceLine
+from guichet.domain.models import BillingAccount, Invoice, InvoiceLine
 
 _t = Invoice.__table__
 _lines = InvoiceLine.__table__
+_accounts = BillingAccount.__table__
 
 SERVICE_TYPES = ("FIXED", "MOBILE", "INTERNET")
 ORDER_FIELDS = ("DUE_DATE", "ISSUE_DATE", "TOTAL", "NUMBER")
@@ -187,10 +188,16 @@ def page_statement(
     after: tuple[Any, int] | None,
     limit: int,
     today: date,
+    with_account: bool = False,
 ) -> Select[Any]:
-    """One page in keyset order: rows strictly after `after`, `limit` of them, with their status."""
+    """One page in keyset order: rows strictly after `after`, `limit` of them, with their status
+    (and, with_account, their billing account's number and name: one round trip fewer)."""
     column = ordering.column
     statement = select(*PAGE_COLUMNS, rules.status_column(today).label("status")).where(and_(*where))
+    if with_account:
+        statement = statement.add_columns(
+            _accounts.c.number.label("account_number"), _accounts.c.name.label("account_name")
+        ).join(_accounts, _accounts.c.id == _t.c.billing_account_id)
     if after is not None:
         value, pk = after
         if ordering.descending:
@@ -274,4 +281,3 @@ def summarise(rows: Sequence[Any]) -> Summary:
         due=dict(sorted(due.items())),
         by_status={s: StatusTotals(c, dict(sorted(d.items()))) for s, (c, d) in per_status.items()},
     )
-

@@ -162,7 +162,12 @@ async def pay_invoices(
             "msisdn": msisdn,
             "card": None
             if request.card is None
-            else [request.card.number.replace(" ", ""), request.card.exp_month, request.card.exp_year, request.card.cvc],
+            else [
+                request.card.number.replace(" ", ""),
+                request.card.exp_month,
+                request.card.exp_year,
+                request.card.cvc,
+            ],
         },
     )
     for _attempt in range(3):
@@ -393,9 +398,7 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         return []
     payment = (
-        await session.execute(
-            select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)
-        )
+        await session.execute(select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True))
     ).scalar_one()
     covered = (
         await session.execute(
