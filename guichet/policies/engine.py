@@ -17,6 +17,7 @@ import casbin
 from guichet.policies.rules import (
     MODEL_PATH,
     TEMPLATE_DOMAIN,
+    TEMPLATE_PREFIXES,
     ContactAccess,
     Rule,
     check_rule,
@@ -75,7 +76,7 @@ class PolicyEngine:
         """Make the role templates exactly `templates` (each validated: a bad row raises)."""
         wanted = frozenset(check_rule(tuple(r)) for r in templates)
         for rule in wanted:
-            if rule[0] != "p" or rule[2] != TEMPLATE_DOMAIN or not rule[1].startswith("role:"):
+            if rule[0] != "p" or rule[2] != TEMPLATE_DOMAIN or not rule[1].startswith(TEMPLATE_PREFIXES):
                 raise ValueError(f"not a role template: {rule!r}")
         self._apply(remove=self._templates - wanted, add=wanted - self._templates)
         self._templates = wanted
@@ -107,14 +108,21 @@ class PolicyEngine:
         return self._held.get(contact_id)
 
     def _apply(self, *, remove: Iterable[Rule], add: Iterable[Rule]) -> None:
+        """Add and remove rules incrementally.
+
+        Role links go straight to the role manager, which keeps them per organisation: pycasbin's
+        model keeps g rules in one flat list scanned on every add/remove (O(all contacts)), and
+        this engine never reloads from that list (`_held` is the record of what it holds).
+        """
+        links = self.enforcer.get_role_manager()
         for rule in remove:
             if rule[0] == "g":
-                self.enforcer.remove_named_grouping_policy("g", *rule[1:])
+                links.delete_link(rule[1], rule[2], rule[3])
             else:
                 self.enforcer.remove_named_policy("p", *rule[1:])
         for rule in add:
             if rule[0] == "g":
-                self.enforcer.add_named_grouping_policy("g", *rule[1:])
+                links.add_link(rule[1], rule[2], rule[3])
             else:
                 self.enforcer.add_named_policy("p", *rule[1:])
 

@@ -11,7 +11,7 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 ROLES = ("FINANCE", "COMMERCIAL", "MANAGEMENT", "ADMIN")
@@ -74,6 +74,21 @@ def role_subject(role: str) -> str:
     return f"role:{role}"
 
 
+def grant_subject(module: str, action: str) -> str:
+    if module not in MODULES or action not in ACTIONS:
+        raise PolicyValueError(f"unknown permission {module} {action}")
+    return f"grant:{module}:{action}"
+
+
+def denial_subject(module: str, action: str) -> str:
+    if module not in MODULES or action not in ACTIONS:
+        raise PolicyValueError(f"unknown permission {module} {action}")
+    return f"deny:{module}:{action}"
+
+
+TEMPLATE_PREFIXES = ("role:", "grant:", "deny:")
+
+
 def check_rule(rule: Rule) -> Rule:
     """Validate one rule's arity and values (SEC-19/31): a malformed rule is refused, never skipped."""
     if rule and rule[0] == "g" and len(rule) == 4:
@@ -107,8 +122,12 @@ class ContactAccess:
         return self.roles
 
 
+@lru_cache(maxsize=65536)
 def contact_rules(access: ContactAccess) -> frozenset[Rule]:
-    """The Casbin rules of one contact: none unless ACTIVE; roles, scoped roles, grants, denials."""
+    """The Casbin rules of one contact: none unless ACTIVE; roles, scoped roles, grants, denials.
+
+    Memoised by value (ContactAccess is frozen): unchanged rows cost a dictionary lookup.
+    """
     if not access.active:
         return frozenset()
     dom = domain(access.organisation_id)
@@ -122,10 +141,12 @@ def contact_rules(access: ContactAccess) -> frozenset[Rule]:
             rules.add(("g", scoped, role_subject(role), dom))
             # The scoped holder inherits the contact's own rules, so its denials reach every scope.
             rules.add(("g", scoped, me, dom))
+    # Grants and denials are links to shared one-permission templates (grant:M:A / deny:M:A), so
+    # the p rules stay a fixed handful per (module, action) whatever the number of contacts.
     for module, action in access.grants:
-        rules.add(("p", me, dom, module, action, "allow"))
+        rules.add(("g", me, grant_subject(module, action), dom))
     for module, action in access.denials:
-        rules.add(("p", me, dom, module, action, "deny"))
+        rules.add(("g", me, denial_subject(module, action), dom))
     return frozenset(check_rule(r) for r in rules)
 
 

@@ -46,7 +46,10 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
     contacts = (
         await session.execute(
             select(
-                models.Contact.id, models.Contact.organisation_id, models.Contact.status, models.Contact.is_primary_admin
+                models.Contact.id,
+                models.Contact.organisation_id,
+                models.Contact.status,
+                models.Contact.is_primary_admin,
             ).where(models.Contact.id.in_(ids))
         )
     ).all()

@@ -20,6 +20,7 @@ from guichet.policies.store import CHANNEL
 
 log = logging.getLogger("guichet.policies.watcher")
 
+START_SECONDS = 10.0
 OnMessage = Callable[[str], Awaitable[None]]
 OnResync = Callable[[], Awaitable[None]]
 
@@ -38,10 +39,10 @@ class PostgresWatcher:
         self._connection: asyncpg.Connection | None = None
         self.received = 0
 
-    async def start(self, *, timeout: float = 10.0) -> None:
-        """Connect and LISTEN before returning, so no change committed after start-up is missed."""
+    async def start(self) -> None:
+        """Connect and LISTEN before returning (at most START_SECONDS), so no later change is missed."""
         self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._consume())]
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(START_SECONDS):
             await self._ready.wait()
 
     async def stop(self) -> None:

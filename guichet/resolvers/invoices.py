@@ -115,7 +115,7 @@ def _attach_accounts(nodes: list[Invoice], rows: list[Any]) -> None:
                 pk=row.billing_account_id,
                 organisation_id=row.organisation_id,
             )
-        node.prefetched_account = account
+        node.billing_account = account
 
 
 def _attach_lines(nodes: list[Invoice], line_rows: list[Any]) -> None:
@@ -125,7 +125,7 @@ def _attach_lines(nodes: list[Invoice], line_rows: list[Any]) -> None:
     for row in line_rows:
         by_invoice[row.invoice_id].append(InvoiceLine.from_row(row))
     for node in nodes:
-        node.prefetched_lines = by_invoice[node.pk]
+        node.lines = by_invoice[node.pk]
 
 
 async def organisation_invoices(
@@ -178,7 +178,7 @@ async def organisation_invoices(
         if "downloadUrl" in names and not all(export_scope.allows(r.billing_account_id) for r in rows):
             # One FORBIDDEN for the field rather than one error per invoice.
             raise AccessDenied(MODULE, "EXPORT")
-    nodes = [Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id)) for r in rows]
+    nodes = [Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id), info=info) for r in rows]
     if with_account:
         _attach_accounts(nodes, rows)
     if line_rows is not None:
@@ -189,7 +189,7 @@ async def organisation_invoices(
         # The payments area's DataLoader batches these into one query.
         found = await asyncio.gather(*(payments.load_invoice_payments(info, n.pk) for n in nodes))
         for node, node_payments in zip(nodes, found, strict=True):
-            node.prefetched_payments = list(node_payments)
+            node.payments = list(node_payments)
     return build_connection(
         nodes,
         [encode_cursor(*ordering.cursor_values(r)) for r in rows],
@@ -259,7 +259,7 @@ async def invoices_by_pk(info: Info, pks: list[int]) -> dict[int, Invoice]:
             )
         read, export = scopes[row.organisation_id]
         if read.allows(row.billing_account_id):
-            found[row.id] = Invoice.from_row(row, can_export=export.allows(row.billing_account_id))
+            found[row.id] = Invoice.from_row(row, can_export=export.allows(row.billing_account_id), info=info)
     return found
 
 

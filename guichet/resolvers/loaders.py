@@ -9,7 +9,7 @@ Other areas may add their loaders in their own modules with the same `loader()` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -19,7 +19,7 @@ from guichet.domain import models
 from guichet.domain.invoices import queries
 
 if TYPE_CHECKING:
-    from guichet.resolvers.context import Context
+    from guichet.resolvers.context import Context, Info
     from guichet.schema.billing import BillingAccount
     from guichet.schema.invoices import InvoiceLine
 
@@ -70,3 +70,37 @@ class InvoiceLinesByInvoiceIdLoader(DataLoader[int, "list[InvoiceLine]"]):
         for row in rows:
             found[row.invoice_id].append(InvoiceLine.from_row(row))
         return [found[key] for key in keys]
+
+
+class Deferred:
+    """An awaitable that starts its load only when awaited (GraphQL awaits it only if selected).
+
+    Unlike a coroutine, one that is never awaited costs nothing and warns about nothing.
+    """
+
+    __slots__ = ("_start",)
+
+    def __init__(self, start: Callable[[], Awaitable[Any]]) -> None:
+        self._start = start
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._start().__await__()
+
+
+def deferred_account(info: Info, billing_account_id: int) -> Any:
+    return Deferred(lambda: loader(info.context, BillingAccountByIdLoader).load(billing_account_id))
+
+
+def deferred_lines(info: Info, invoice_id: int) -> Any:
+    return Deferred(lambda: loader(info.context, InvoiceLinesByInvoiceIdLoader).load(invoice_id))
+
+
+def deferred_payments(info: Info, invoice_id: int) -> Any:
+    """Invoice.payments through the payments area's own per-request loader."""
+
+    def start() -> Awaitable[Any]:
+        from guichet.resolvers import payments
+
+        return payments.load_invoice_payments(info, invoice_id)
+
+    return Deferred(start)

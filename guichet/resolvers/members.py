@@ -528,9 +528,7 @@ async def accept_invitation(info: Info, input: TokenPasswordInput) -> SessionPay
         )
         return SessionPayload(session=session_of(opened), errors=[])
 
-    return await run_mutation(
-        info.context.locale, action, lambda errors: SessionPayload(session=None, errors=errors)
-    )
+    return await run_mutation(info.context.locale, action, lambda errors: SessionPayload(session=None, errors=errors))
 
 
 async def _contact_payload(info: Info, contact_pk: int) -> ContactPayload:

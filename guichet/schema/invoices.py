@@ -1,8 +1,8 @@
 """Invoices: the list a finance contact works from, its filters and order, the summary, the detail.
 
-Leaves are plain attributes filled from one page query (status and amounts included); only
-billingAccount, lines, payments and downloadUrl have resolvers, and the first two return values
-the page already prefetched when the selection asked for them (a DataLoader otherwise).
+Every field but downloadUrl is a plain attribute filled from one page query (status and amounts
+included): billingAccount, lines and payments hold the values the page prefetched when the
+selection asked for them, or a Deferred DataLoader load otherwise (node/nodes, Payment.invoices).
 """
 
 from __future__ import annotations
@@ -106,18 +106,28 @@ class Invoice(Node):
     amount_paid: Money = strawberry.field(description="What has been paid so far.")
     amount_due: Money = strawberry.field(description="What is left to pay (total - amountPaid, never negative).")
     payment_pending: bool = strawberry.field(description="A payment for this invoice is under way.")
+    # The next three are plain attributes holding either the value (a page prefetched it) or a
+    # Deferred that loads it through the request's DataLoader if, and only if, it is selected:
+    # no resolver runs per invoice, and a page with every value prefetched completes without
+    # one future per invoice.
+    billing_account: BillingAccount = strawberry.field(description="The billing account this invoice bills.")
+    lines: list[InvoiceLine] = strawberry.field(
+        description="The invoice's lines, with the fleet number each one bills."
+    )
+    payments: list[Annotated[Payment, strawberry.lazy("guichet.schema.payments")]] = strawberry.field(
+        description="Payments made or under way for this invoice."
+    )
     pk: strawberry.Private[int]
     organisation_id: strawberry.Private[int]
     billing_account_id: strawberry.Private[int]
     currency: strawberry.Private[str]
     can_export: strawberry.Private[bool]
-    prefetched_account: strawberry.Private[BillingAccount | None] = None
-    prefetched_lines: strawberry.Private[list[InvoiceLine] | None] = None
-    prefetched_payments: strawberry.Private[list[Any] | None] = None
 
     @classmethod
-    def from_row(cls, row: Any, *, can_export: bool) -> Invoice:
+    def from_row(cls, row: Any, *, can_export: bool, info: Info) -> Invoice:
         """Build from a queries.PAGE_COLUMNS row (status computed by the SQL status rule)."""
+        from guichet.resolvers.loaders import deferred_account, deferred_lines, deferred_payments
+
         currency = row.currency
         total, paid = row.total_minor, row.amount_paid_minor
         return cls(
@@ -133,39 +143,15 @@ class Invoice(Node):
             amount_paid=money(paid, currency),
             amount_due=money(rules.amount_due_minor(total, paid), currency),
             payment_pending=row.pending_payment_id is not None,
+            billing_account=deferred_account(info, row.billing_account_id),
+            lines=deferred_lines(info, row.id),
+            payments=deferred_payments(info, row.id),
             pk=row.id,
             organisation_id=row.organisation_id,
             billing_account_id=row.billing_account_id,
             currency=currency,
             can_export=can_export,
         )
-
-    # Sync resolvers: the prefetched value when the page loaded it, else the request's DataLoader
-    # (an awaitable, which the executor awaits). A page whose nodes have no awaitable field is
-    # completed synchronously by graphql-core, far cheaper than one future per invoice.
-    @strawberry.field(description="The billing account this invoice bills.")
-    def billing_account(self, info: Info) -> BillingAccount:
-        if self.prefetched_account is not None:
-            return self.prefetched_account
-        from guichet.resolvers.loaders import BillingAccountByIdLoader, loader
-
-        return loader(info.context, BillingAccountByIdLoader).load(self.billing_account_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="The invoice's lines, with the fleet number each one bills.")
-    def lines(self, info: Info) -> list[InvoiceLine]:
-        if self.prefetched_lines is not None:
-            return self.prefetched_lines
-        from guichet.resolvers.loaders import InvoiceLinesByInvoiceIdLoader, loader
-
-        return loader(info.context, InvoiceLinesByInvoiceIdLoader).load(self.pk)  # type: ignore[return-value]
-
-    @strawberry.field(description="Payments made or under way for this invoice.")
-    def payments(self, info: Info) -> list[Annotated[Payment, strawberry.lazy("guichet.schema.payments")]]:
-        if self.prefetched_payments is not None:
-            return self.prefetched_payments
-        from guichet.resolvers import payments
-
-        return payments.load_invoice_payments(info, self.pk)  # type: ignore[return-value]
 
     @strawberry.field(
         description="A short-lived signed link to the PDF (GET, no other credentials needed; valid 5 minutes). "

@@ -48,7 +48,9 @@ class InvitationPayload:
 @strawberry.input(description="A contact's new access; each part given replaces the current one.")
 class UpdateMemberAccessInput:
     contact_id: strawberry.ID = strawberry.field(description="The contact to change.")
-    roles: list[RoleAssignmentInput] | None = strawberry.field(default=None, description="Replaces the roles when given.")
+    roles: list[RoleAssignmentInput] | None = strawberry.field(
+        default=None, description="Replaces the roles when given."
+    )
     grants: list[ModulePermissionInput] | None = strawberry.field(
         default=None, description="Replace the per-contact grants when given."
     )
@@ -111,9 +113,7 @@ class Mutation:
         description="Join with an invitation link's token: a new person sets its password, a person who "
         "already has one gives it. Public: the token is the credential."
     )
-    async def accept_invitation(
-        self, info: Info, input: TokenPasswordInput
-    ) -> SessionPayload:
+    async def accept_invitation(self, info: Info, input: TokenPasswordInput) -> SessionPayload:
         from guichet.resolvers import members
 
         return await members.accept_invitation(info, input)

@@ -399,3 +399,25 @@ async def test_commercial_contact_gets_null_for_an_invoice_id(gql, world) -> Non
 async def test_without_credentials_nothing_is_listed(gql, world) -> None:
     assert await gql(LIST, {"id": world.org_id}) == {"data": {"organisation": None}}
     assert await gql(DETAIL, {"id": world.invoice_id("F-2026-0001")}) == {"data": {"node": None}}
+
+
+async def test_fragments_select_the_same_fields(gql, world) -> None:
+    query = """
+    fragment Row on Invoice { number billingAccount { number } lines { lineNumber } payments { id } }
+    query($id: ID!) { organisation(id: $id) { invoices(first: 1, orderBy: {field: NUMBER, direction: ASC}) {
+      edges { node { ...Row ... on Invoice { amountDue { amount } } } } } } }
+    """
+
+    result = await gql(query, {"id": world.org_id}, token=world.finance.token)
+
+    assert result["data"]["organisation"]["invoices"]["edges"] == [
+        {
+            "node": {
+                "number": "F-2026-0001",
+                "billingAccount": {"number": world.account_a.number},
+                "lines": [{"lineNumber": FLEET_A}, {"lineNumber": FLEET_A}],
+                "payments": [],
+                "amountDue": {"amount": "25000"},
+            }
+        }
+    ]

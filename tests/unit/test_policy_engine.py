@@ -79,7 +79,8 @@ def test_a_revocation_applies_on_the_next_decision(engine: PolicyEngine) -> None
     assert engine.scope(access(roles=[("FINANCE", None)]), "INVOICES", "READ") == ALL_ACCOUNTS
     assert engine.scope(access(roles=[]), "INVOICES", "READ") == NO_SCOPE
     assert engine.scope(access(roles=[("FINANCE", None)], active=False), "INVOICES", "READ") == NO_SCOPE
-    assert engine.enforcer.get_grouping_policy() == []
+    assert engine.holds(1) == frozenset()
+    assert engine.enforcer.get_role_manager().get_roles("c:1", "org:10") == []
 
 
 def test_a_role_held_in_one_organisation_gives_nothing_in_another(engine: PolicyEngine) -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from guichet.domain import models
 
 RoleKey = tuple[str, int | None]  # (role, billing account id or None for the whole organisation)
 
@@ -28,22 +25,8 @@ async def replace_contact_roles(
     Runs inside the caller's transaction (flushes, never commits). Rows already matching are
     kept, so re-applying the same roles writes nothing.
     """
-    rows = (
-        await session.scalars(select(models.RoleAssignment).where(models.RoleAssignment.contact_id == contact_id))
-    ).all()
-    wanted = set(roles)
-    current = {(row.role, row.billing_account_id): row for row in rows}
-    stale = [row.id for key, row in current.items() if key not in wanted]
-    missing = [key for key in dict.fromkeys(roles) if key not in current]
-    if stale:
-        await session.execute(delete(models.RoleAssignment).where(models.RoleAssignment.id.in_(stale)))
-    for role, account_id in missing:
-        session.add(
-            models.RoleAssignment(
-                organisation_id=organisation_id, contact_id=contact_id, role=role, billing_account_id=account_id
-            )
-        )
-    if stale or missing:
-        await session.flush()
-        return True
-    return False
+    # Through the access-control policy store: the same rows, validated, and announced to every
+    # server process when the import commits.
+    from guichet.policies.store import replace_access
+
+    return await replace_access(session, organisation_id=organisation_id, contact_id=contact_id, roles=list(roles))

@@ -101,12 +101,18 @@ def _roles_json(roles: Sequence[RoleKey]) -> list[dict[str, object]]:
 
 
 def invitation_roles(row: models.Invitation) -> list[RoleKey]:
-    return [(str(item["role"]), int(item["billingAccountId"]) if item.get("billingAccountId") else None) for item in row.roles]  # type: ignore[call-overload]
+    return [
+        (str(item["role"]), int(item["billingAccountId"]) if item.get("billingAccountId") else None)
+        for item in row.roles
+    ]  # type: ignore[call-overload]
 
 
 async def _send_invitation(session: AsyncSession, env: MembersEnv, invitation: models.Invitation, token: str) -> None:
     organisation = await session.get(models.Organisation, invitation.organisation_id)
-    params = {"organisation": organisation.name if organisation else "", "link": link(env.public_url, PURPOSE_INVITATION, token)}
+    params = {
+        "organisation": organisation.name if organisation else "",
+        "link": link(env.public_url, PURPOSE_INVITATION, token),
+    }
     await enqueue_email(
         session,
         to=invitation.email,
@@ -274,7 +280,9 @@ async def accept_invitation(
             try:
                 if inviter is None or not inviter.active or env.policy.scope(inviter, "MEMBERS", "WRITE").empty:
                     raise DomainError(ErrorCode.TOKEN_INVALID)
-                Grantor(inviter, lambda a, m, x: env.policy.scope(a, m, x).all_accounts, env.policy.template_table()).may_grant_roles(roles)
+                Grantor(
+                    inviter, lambda a, m, x: env.policy.scope(a, m, x).all_accounts, env.policy.template_table()
+                ).may_grant_roles(roles)
             except DomainError:
                 raise DomainError(ErrorCode.TOKEN_INVALID, field=["input", "token"]) from None
         person = (
@@ -315,7 +323,12 @@ async def accept_invitation(
         contact.status = "ACTIVE"
         await session.flush()
         await replace_access(
-            session, organisation_id=invitation.organisation_id, contact_id=contact.id, roles=roles, grants=[], denials=[]
+            session,
+            organisation_id=invitation.organisation_id,
+            contact_id=contact.id,
+            roles=roles,
+            grants=[],
+            denials=[],
         )
         await announce(session, [contact.id])
         invitation.status = "ACCEPTED"
