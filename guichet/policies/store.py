@@ -43,6 +43,11 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
+
+    def among(column):  # type: ignore[no-untyped-def]
+        # One contact (every request's case) compares with "=": SQLAlchemy's expanding IN costs ~1 ms a statement.
+        return column == ids[0] if len(ids) == 1 else column.in_(ids)
+
     contacts = (
         await session.execute(
             select(
@@ -50,7 +55,7 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
                 models.Contact.organisation_id,
                 models.Contact.status,
                 models.Contact.is_primary_admin,
-            ).where(models.Contact.id.in_(ids))
+            ).where(among(models.Contact.id))
         )
     ).all()
     roles: dict[int, set[RoleKey]] = {i: set() for i in ids}
@@ -58,7 +63,7 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
         await session.execute(
             select(
                 models.RoleAssignment.contact_id, models.RoleAssignment.role, models.RoleAssignment.billing_account_id
-            ).where(models.RoleAssignment.contact_id.in_(ids))
+            ).where(among(models.RoleAssignment.contact_id))
         )
     ).all():
         roles[contact_id].add((role, account_id))
@@ -71,7 +76,7 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
                 models.ContactPermission.module,
                 models.ContactPermission.action,
                 models.ContactPermission.effect,
-            ).where(models.ContactPermission.contact_id.in_(ids))
+            ).where(among(models.ContactPermission.contact_id))
         )
     ).all():
         (grants if effect == "allow" else denials)[contact_id].add((module, action))
