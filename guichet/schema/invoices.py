@@ -19,7 +19,8 @@ from guichet.domain.invoices import status as rules
 from guichet.domain.money import exponent
 from guichet.resolvers.context import Info
 from guichet.schema.billing import BillingAccount
-from guichet.schema.common import Money, OkPayload, ServiceType
+from guichet.schema.common import Action, Module, Money, OkPayload, ServiceType
+from guichet.schema.permissions import input_organisation, requires
 from guichet.schema.relay import Connection, Node, to_global_id
 
 if TYPE_CHECKING:
@@ -202,7 +203,8 @@ class EmailInvoiceListInput:
 class Mutation:
     @strawberry.mutation(
         description="E-mail the filtered invoice list as a CSV attachment with a short summary "
-        "(« Envoyer la liste des factures par e-mail »). Needs INVOICES EXPORT; at most 5 lists per hour."
+        "(« Envoyer la liste des factures par e-mail »). Needs INVOICES EXPORT; at most 5 lists per hour.",
+        extensions=[requires(Module.INVOICES, Action.EXPORT, organisation=input_organisation("organisationId"))],
     )
     async def email_invoice_list(self, info: Info, input: EmailInvoiceListInput) -> OkPayload:
         from guichet.resolvers import invoices

@@ -7,7 +7,7 @@ import strawberry
 from guichet.domain import models
 from guichet.resolvers.context import Info
 from guichet.schema.billing import BillingAccount
-from guichet.schema.common import OrganisationKind
+from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.invoices import InvoiceConnection, InvoiceFilter, InvoiceOrder, InvoiceSummary
 from guichet.schema.members import (
     AuditEventConnection,
@@ -18,6 +18,7 @@ from guichet.schema.members import (
     MemberFilter,
 )
 from guichet.schema.payments import PaymentConnection, PaymentFilter
+from guichet.schema.permissions import requires
 from guichet.schema.relay import Connection, Node, to_global_id
 from guichet.schema.schedules import ScheduleConnection, ScheduleFilter
 
@@ -55,7 +56,10 @@ class Organisation(Node):
 
         return await organisations.organisation_billing_accounts(info, self, first=first, after=after)
 
-    @strawberry.field(description="Invoices in the viewer's scope (module INVOICES, READ).")
+    @strawberry.field(
+        description="Invoices in the viewer's scope (module INVOICES, READ).",
+        extensions=[requires(Module.INVOICES, Action.READ)],
+    )
     async def invoices(
         self,
         info: Info,
@@ -70,13 +74,19 @@ class Organisation(Node):
             info, self, first=first, after=after, filter=filter, order_by=order_by
         )
 
-    @strawberry.field(description="Totals per currency and per status of the filtered invoices (INVOICES, READ).")
+    @strawberry.field(
+        description="Totals per currency and per status of the filtered invoices (INVOICES, READ).",
+        extensions=[requires(Module.INVOICES, Action.READ)],
+    )
     async def invoice_summary(self, info: Info, filter: InvoiceFilter | None = None) -> InvoiceSummary:
         from guichet.resolvers import invoices
 
         return await invoices.organisation_invoice_summary(info, self, filter=filter)
 
-    @strawberry.field(description="Payments in the viewer's scope (module PAYMENTS, READ).")
+    @strawberry.field(
+        description="Payments in the viewer's scope (module PAYMENTS, READ).",
+        extensions=[requires(Module.PAYMENTS, Action.READ)],
+    )
     async def payments(
         self,
         info: Info,
@@ -88,7 +98,10 @@ class Organisation(Node):
 
         return await payments.organisation_payments(info, self, first=first, after=after, filter=filter)
 
-    @strawberry.field(description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).")
+    @strawberry.field(
+        description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).",
+        extensions=[requires(Module.SCHEDULES, Action.READ)],
+    )
     async def schedules(
         self,
         info: Info,
@@ -100,7 +113,10 @@ class Organisation(Node):
 
         return await schedules.organisation_schedules(info, self, first=first, after=after, filter=filter)
 
-    @strawberry.field(description="The organisation's contacts (module MEMBERS, READ).")
+    @strawberry.field(
+        description="The organisation's contacts (module MEMBERS, READ).",
+        extensions=[requires(Module.MEMBERS, Action.READ)],
+    )
     async def members(
         self,
         info: Info,
@@ -112,7 +128,10 @@ class Organisation(Node):
 
         return await members.organisation_members(info, self, first=first, after=after, filter=filter)
 
-    @strawberry.field(description="Invitations sent by the organisation's admins (module MEMBERS, READ).")
+    @strawberry.field(
+        description="Invitations sent by the organisation's admins (module MEMBERS, READ).",
+        extensions=[requires(Module.MEMBERS, Action.READ)],
+    )
     async def invitations(
         self,
         info: Info,
@@ -124,7 +143,10 @@ class Organisation(Node):
 
         return await members.organisation_invitations(info, self, first=first, after=after, status=status)
 
-    @strawberry.field(description="Who did what to whose access, and which accesses were refused (module AUDIT).")
+    @strawberry.field(
+        description="Who did what to whose access, and which accesses were refused (module AUDIT).",
+        extensions=[requires(Module.AUDIT, Action.READ)],
+    )
     async def audit_events(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AuditEventConnection:

@@ -11,7 +11,8 @@ import strawberry
 
 from guichet.resolvers.context import Info
 from guichet.schema.cards import CardInput
-from guichet.schema.common import Money, UserError
+from guichet.schema.common import Action, Module, Money, UserError
+from guichet.schema.permissions import input_organisation, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.support import SupportChannel
 
@@ -112,7 +113,8 @@ class PayInvoicesPayload:
 class Mutation:
     @strawberry.mutation(
         description="Pay invoices by Orange Money, bank transfer or card, exactly once per idempotency key. "
-        "Requires INVOICES PAY."
+        "Requires INVOICES PAY.",
+        extensions=[requires(Module.INVOICES, Action.PAY, organisation=input_organisation("organisationId"))],
     )
     async def pay_invoices(self, info: Info, input: PayInvoicesInput) -> PayInvoicesPayload:
         from guichet.resolvers import payments

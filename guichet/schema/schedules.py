@@ -7,12 +7,14 @@ from enum import Enum
 
 import strawberry
 
+from guichet.domain import models
 from guichet.domain.schedules import rules
 from guichet.domain.schedules.services import ScheduleView
 from guichet.resolvers.context import Info
 from guichet.schema.cards import Card, CardInput
-from guichet.schema.common import Money, UserError
+from guichet.schema.common import Action, Module, Money, UserError
 from guichet.schema.payments import Payment
+from guichet.schema.permissions import input_object, requires
 from guichet.schema.relay import Connection, Node, to_global_id
 
 
@@ -168,11 +170,16 @@ class RegulariseSchedulePayload:
     )
 
 
+# The organisation of the plan named by input.scheduleId, for the declared permissions below.
+_input_schedule = input_object("scheduleId", "Schedule", models.Schedule)
+
+
 @strawberry.type(description="Changes to instalment plans.")
 class Mutation:
     @strawberry.mutation(
         description="Put a new card on a plan (module SCHEDULES, WRITE). Refused while the plan is unpaid and "
-        "when the next debit is less than 7 days away."
+        "when the next debit is less than 7 days away.",
+        extensions=[requires(Module.SCHEDULES, Action.WRITE, organisation=_input_schedule)],
     )
     async def change_schedule_card(self, info: Info, input: ChangeScheduleCardInput) -> ChangeScheduleCardPayload:
         from guichet.resolvers import schedules
@@ -181,7 +188,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Settle a plan's unpaid debt in 1, 2 or 3 payments, the first one now by card "
-        "(module SCHEDULES, PAY)."
+        "(module SCHEDULES, PAY).",
+        extensions=[requires(Module.SCHEDULES, Action.PAY, organisation=_input_schedule)],
     )
     async def regularise_schedule(self, info: Info, input: RegulariseScheduleInput) -> RegulariseSchedulePayload:
         from guichet.resolvers import schedules
