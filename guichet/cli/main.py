@@ -40,6 +40,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
     import uvicorn
 
+    # Links in e-mails and downloadUrl must reach this server when no public URL is configured.
+    link_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    os.environ.setdefault("GUICHET_PUBLIC_URL", f"http://{link_host}:{port}")
     settings = load_settings(demo=demo)
     if demo:
         from guichet.demo import prepare_demo
