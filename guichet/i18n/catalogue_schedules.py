@@ -87,4 +87,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your payment of {amount} was declined; you can reach us on {phone}.",
         "fr": "Votre paiement de {amount} a été rejeté, vous pouvez nous contacter au {phone}",
     },
+    # A card charge whose outcome is not known yet (the provider did not answer in time).
+    "regularisation_in_progress": {
+        "en": "A payment for this plan is being confirmed with your bank. Please check again in a few "
+        "minutes before paying again.",
+        "fr": "Un paiement de cet échéancier est en cours de confirmation auprès de votre banque. Veuillez "
+        "vérifier dans quelques minutes avant de payer à nouveau.",
+    },
 }

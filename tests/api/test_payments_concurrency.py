@@ -95,3 +95,46 @@ async def test_concurrent_deliveries_settle_once(gql, http, sessionmaker) -> Non
         assert [i[1:] for i in snap.invoices] == [(25000, None), (30000, None)]
     else:
         assert [i[1:] for i in snap.invoices] == [(0, None), (0, None)]
+
+
+async def test_twenty_identical_card_requests_charge_once_and_all_answer_the_outcome(app, gql, sessionmaker) -> None:
+    from tests.factories_card_charges import VISA_OK, ScriptedGateway, use_gateway
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session)
+    gateway = ScriptedGateway(delay=0.2)  # a provider slow enough for the twins to find the payment PENDING
+    use_gateway(app, gateway)
+    data = pay_input(world, method="CARD", card=VISA_OK)
+
+    results = await asyncio.gather(*(gql(PAY, data, token=world.finance.token) for _ in range(20)))
+
+    payloads = [r["data"]["payInvoices"] for r in results]
+    assert all(p == payloads[0] for p in payloads), payloads
+    assert payloads[0]["payment"]["status"] == "SUCCEEDED"
+    assert len(gateway.calls) == 1
+    snap = await snapshot(sessionmaker)
+    assert [p[1] for p in snap.payments] == ["SUCCEEDED"]
+    assert [i[1:] for i in snap.invoices] == [(25000, None), (30000, None)]
+
+
+async def test_twenty_card_keys_racing_for_one_invoice_charge_once(app, gql, sessionmaker) -> None:
+    from tests.factories_card_charges import VISA_OK, ScriptedGateway, use_gateway
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session)
+    gateway = ScriptedGateway(delay=0.2)
+    use_gateway(app, gateway)
+
+    results = await asyncio.gather(
+        *(
+            gql(PAY, pay_input(world, key=f"key-{n}", method="CARD", card=VISA_OK), token=world.finance.token)
+            for n in range(20)
+        )
+    )
+
+    payloads = [r["data"]["payInvoices"] for r in results]
+    winners = [p for p in payloads if p["payment"] is not None]
+    assert [w["payment"]["status"] for w in winners] == ["SUCCEEDED"]
+    assert {e["code"] for p in payloads if p["payment"] is None for e in p["errors"]} == {"INVOICE_NOT_PAYABLE"}
+    assert len(gateway.calls) == 1
+    assert await _count_payments(sessionmaker) == 1

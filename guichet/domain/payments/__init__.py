@@ -1,6 +1,7 @@
 """Payments: rules (wallet numbers, expiry, allocation), services (pay, settle, expire), webhooks."""
 
 from guichet.domain.payments.service import (
+    CardReconciliation,
     Change,
     Gateways,
     PayRequest,
@@ -9,9 +10,12 @@ from guichet.domain.payments.service import (
     apply_webhook,
     expire_payments,
     pay_invoices,
+    reconcile_card_payments,
+    settle_card_payment,
 )
 
 __all__ = [
+    "CardReconciliation",
     "Change",
     "Gateways",
     "PayRequest",
@@ -20,4 +24,6 @@ __all__ = [
     "apply_webhook",
     "expire_payments",
     "pay_invoices",
+    "reconcile_card_payments",
+    "settle_card_payment",
 ]

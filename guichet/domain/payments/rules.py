@@ -24,6 +24,13 @@ FAILURE_CODES = ("insufficient_funds", "card_declined", "cancelled", "expired", 
 MAX_INVOICES_PER_PAYMENT = 50
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600
+# A card payment still PENDING this long after it was created lost its process between the
+# charge and its record: the expiry job asks the provider what became of it. Longer than any
+# provider call may take, so the job never races a charge still under way.
+CARD_RECONCILE_AFTER_SECONDS = 5 * 60
+# How long a concurrent twin of a card payment (same key, same input) waits for the first
+# request's outcome before answering with the payment as it stands (PENDING).
+CARD_TWIN_WAIT_SECONDS = 15.0
 
 _MSISDN_SEPARATORS = re.compile(r"[\s.\-()]")
 _MSISDN_LOCAL = re.compile(r"0[157]\d{8}")

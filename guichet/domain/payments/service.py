@@ -10,10 +10,20 @@ process locks (several server processes run):
 - a payment leaves PENDING by `UPDATE payments ... WHERE id=:p AND status='PENDING'`, so two
   deliveries racing to settle it change it once;
 - a webhook delivery is recorded under a unique (provider, dedup_key): a replay changes nothing.
+
+A card is never charged inside a database transaction (a failed commit would lose a charge the
+provider made; a slow provider would hold row locks): transaction 1 writes the key, the PENDING
+payment and its invoice claims and commits; the card is charged under the payment's reference
+with no transaction open; transaction 2 records the outcome with the guarded UPDATE above. If
+the process dies in between, the payment stays PENDING (it has no expiry, so nothing fails it
+blindly) until `reconcile_card_payments` asks the provider what became of that reference.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,12 +37,20 @@ from guichet.domain.audit import record_event
 from guichet.domain.cards import CardDetails, StoredCard, validate_card
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.gateways.bank_transfer import BankTransferGateway, SandboxBankTransferGateway
-from guichet.domain.gateways.card import CardGateway, SandboxCardGateway
+from guichet.domain.gateways.card import (
+    CardChargeLookup,
+    CardGateway,
+    ChargeResult,
+    SandboxCardGateway,
+    charge_outside_transaction,
+)
 from guichet.domain.gateways.orange_money import OrangeMoneyGateway, PendingRequest, SandboxOrangeMoneyGateway
 from guichet.domain.mail import enqueue_email
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.payments.rules import (
+    CARD_RECONCILE_AFTER_SECONDS,
+    CARD_TWIN_WAIT_SECONDS,
     IDEMPOTENCY_RETENTION_SECONDS,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_INVOICES_PER_PAYMENT,
@@ -48,6 +66,8 @@ from guichet.domain.payments.rules import (
 )
 from guichet.domain.payments.webhooks import WebhookEvent as IncomingEvent
 from guichet.domain.payments.webhooks import WebhookRejected
+
+log = logging.getLogger("guichet.payments")
 
 OPERATION = "payInvoices"
 METHOD_WORDS = {"ORANGE_MONEY": "Orange Money", "BANK_TRANSFER": "bank transfer", "CARD": "card"}
@@ -96,6 +116,25 @@ class WebhookResult:
     changes: list[Change]
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A payment committed PENDING with its invoices claimed (transaction 1)."""
+
+    payment_id: int
+    reference: str
+    amount: Money
+    changes: list[Change]
+
+
+@dataclass
+class CardReconciliation:
+    """What `reconcile_card_payments` did: payments settled, and references still awaiting the provider."""
+
+    settled: int = 0
+    awaiting: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
 class _KeyTaken(Exception):
     """The idempotency key exists (committed by an earlier or concurrent request)."""
 
@@ -125,8 +164,12 @@ async def pay_invoices(
     DomainError: VALIDATION (key, ids, msisdn, card missing, mixed currencies), NOT_FOUND (an
     invoice unknown, foreign or out of scope), INVOICE_NOT_PAYABLE (paid, or a payment pending:
     also when a concurrent payment won the claim), IDEMPOTENCY_KEY_REUSED (same key, other
-    input), CARD_INVALID / CARD_BRAND_NOT_ACCEPTED. A card is charged at once (SUCCEEDED or
-    FAILED, both recorded); Orange Money and bank transfer stay PENDING until their webhook.
+    input), CARD_INVALID / CARD_BRAND_NOT_ACCEPTED. A card is charged at once,
+    after the PENDING payment is committed and outside any transaction (SUCCEEDED or FAILED, both
+    recorded); when the provider's answer is unknown (it raised) the payment is returned PENDING
+    and the expiry job reconciles it. Orange Money and bank transfer stay PENDING until their
+    webhook. A twin of a card payment still being charged waits for its outcome
+    (CARD_TWIN_WAIT_SECONDS).
     """
     key = request.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
@@ -172,7 +215,7 @@ async def pay_invoices(
     )
     for _attempt in range(3):
         try:
-            return await _pay_once(
+            prepared = await _pay_once(
                 sessionmaker,
                 request=request,
                 payer_contact_id=payer_contact_id,
@@ -189,6 +232,21 @@ async def pay_invoices(
             if replay is not None:
                 return replay
             # The key was freed meanwhile (the first attempt failed, or the key outlived 24 h).
+            continue
+        changes = prepared.changes
+        if request.method == "CARD":
+            assert card is not None
+            result = await charge_outside_transaction(
+                gateways.card, card, prepared.amount, reference=prepared.reference
+            )
+            if result is not None:
+                try:
+                    async with sessionmaker() as session, session.begin():
+                        changes = changes + await settle_card_payment(session, prepared.payment_id, result, now)
+                except Exception:
+                    log.error("card payment %s charged but not recorded: left PENDING to reconcile", prepared.reference)
+                    raise
+        return PayResult(prepared.payment_id, False, _unique(changes))
     raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotency_key_in_use", field=["input", "idempotencyKey"])
 
 
@@ -204,7 +262,8 @@ async def _pay_once(
     card: StoredCard | None,
     now: datetime,
     expiry_seconds: int,
-) -> PayResult:
+) -> _Prepared:
+    """Transaction 1: claim the key and the invoices, write the PENDING payment, and commit."""
     changes: list[Change] = []
     async with sessionmaker() as session, session.begin():
         # First write of the transaction: a concurrent twin waits here until we commit.
@@ -323,22 +382,49 @@ async def _pay_once(
         await session.flush()
         changes.append(Change("payment", payment.id, request.organisation_id))
         changes += [Change("invoice", i, request.organisation_id) for i in sorted(by_id)]
+        prepared = _Prepared(payment.id, payment.reference, amount, changes)
+    return prepared
 
-        if request.method == "CARD":
-            assert card is not None
-            charge = await gateways.card.charge(card, amount, reference=payment.reference)
-            await session.execute(
-                update(Payment)
-                .where(Payment.id == payment.id)
-                .values(provider_reference=charge.provider_reference)
-                .execution_options(synchronize_session=False)
-            )
-            if charge.succeeded:
-                changes += await _succeed(session, payment.id, amount.minor, now)
-            else:
-                changes += await _fail(session, payment.id, charge.failure_code or "card_declined", None, now)
-        payment_id = payment.id
-    return PayResult(payment_id, False, _unique(changes))
+
+async def settle_card_payment(
+    session: AsyncSession, payment_id: int, result: ChargeResult, now: datetime, *, reason: str | None = None
+) -> list[Change]:
+    """Record a card charge's outcome on a PENDING payment (transaction 2, the job, or a webhook).
+
+    A payment made by regulariseSchedule is settled by the schedules area (its plan changes with
+    it); any other pays or frees its invoices. Return no change when the payment had already left
+    PENDING (someone else recorded it first; logged when the outcomes disagree).
+    """
+    values: dict[str, object] = {"updated_at": now}
+    if result.provider_reference:
+        values["provider_reference"] = result.provider_reference
+    # The guarded write comes first: on SQLite the transaction takes the write lock at once.
+    moved = await session.execute(
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == "PENDING")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        status = (await session.execute(select(Payment.status).where(Payment.id == payment_id))).scalar_one()
+        if status != ("SUCCEEDED" if result.succeeded else "FAILED"):
+            log.error("card payment %s is %s but the provider says %s", payment_id, status, result)
+        return []
+    covers_invoices = (
+        await session.execute(select(PaymentInvoice.invoice_id).where(PaymentInvoice.payment_id == payment_id).limit(1))
+    ).first()
+    if covers_invoices is None:
+        from guichet.domain.schedules.services import settle_regularisation_charge
+
+        settled = await settle_regularisation_charge(session, payment_id=payment_id, result=result, now=now)
+        if settled is not None:
+            return [Change("payment", payment_id, settled)]
+    if result.succeeded:
+        amount_minor = (
+            await session.execute(select(Payment.amount_minor).where(Payment.id == payment_id))
+        ).scalar_one()
+        return await _succeed(session, payment_id, amount_minor, now)
+    return await _fail(session, payment_id, result.failure_code or "card_declined", reason, now)
 
 
 async def _replay(
@@ -360,7 +446,30 @@ async def _replay(
             return None
         if row.operation != OPERATION or row.request_hash != fingerprint or row.payment_id is None:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=["input", "idempotencyKey"])
-        return PayResult(row.payment_id, True, [])
+        payment_id = row.payment_id
+        method, status = (
+            await session.execute(select(Payment.method, Payment.status).where(Payment.id == payment_id))
+        ).one()
+    if method == "CARD" and status == "PENDING":
+        await _await_card_outcome(sessionmaker, payment_id)
+    return PayResult(payment_id, True, [])
+
+
+async def _await_card_outcome(sessionmaker: async_sessionmaker[AsyncSession], payment_id: int) -> None:
+    """Poll (one short read each) until the first request recorded its card's outcome.
+
+    Give up after CARD_TWIN_WAIT_SECONDS: the twin then answers the payment PENDING, as the
+    first request does when the provider's answer is unknown; the expiry job settles it.
+    """
+    deadline = time.monotonic() + CARD_TWIN_WAIT_SECONDS
+    pause = 0.02
+    while time.monotonic() < deadline:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+        async with sessionmaker() as session:
+            status = (await session.execute(select(Payment.status).where(Payment.id == payment_id))).scalar_one()
+        if status != "PENDING":
+            return
 
 
 async def _expire_stale(session: AsyncSession, invoice_ids: Sequence[int], now: datetime) -> list[Change]:
@@ -582,7 +691,14 @@ async def apply_webhook(
             except IntegrityError:
                 raise _Replay() from None
             changes: list[Change] = []
-            if payment.status == "PENDING":
+            if payment.status == "PENDING" and method == "CARD":
+                outcome = ChargeResult(
+                    event.status == "SUCCEEDED",
+                    "",
+                    None if event.status == "SUCCEEDED" else failure_code_from_reason(event.reason),
+                )
+                changes = await settle_card_payment(session, payment.id, outcome, now, reason=event.reason)
+            elif payment.status == "PENDING":
                 if event.status == "SUCCEEDED":
                     changes = await _succeed(session, payment.id, received, now)
                 else:
@@ -622,6 +738,57 @@ async def expire_payments(
             )
         )
     return changes
+
+
+async def reconcile_card_payments(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    gateway: CardGateway,
+    now: datetime,
+    limit: int = 100,
+) -> CardReconciliation:
+    """Settle the card payments left PENDING (their process died between charge and record).
+
+    Only payments older than CARD_RECONCILE_AFTER_SECONDS, so no charge still under way is
+    judged. For each, ask the provider by reference with no transaction open: its outcome is
+    recorded as the request would have (invoices paid or freed, audit, receipt); "no such
+    charge" fails the payment (provider_error) and frees its invoices. A provider that cannot
+    look up (no CardChargeLookup) or does not answer leaves the payment PENDING, listed in
+    `awaiting` for an operator (a card webhook can still settle it). Safe to run concurrently.
+    """
+    cutoff = now - timedelta(seconds=CARD_RECONCILE_AFTER_SECONDS)
+    async with sessionmaker() as session:
+        stale = (
+            await session.execute(
+                select(Payment.id, Payment.reference)
+                .where(Payment.status == "PENDING", Payment.method == "CARD", Payment.created_at <= cutoff)
+                .order_by(Payment.id)
+                .limit(limit)
+            )
+        ).all()
+    report = CardReconciliation()
+    for payment_id, reference in stale:
+        if not isinstance(gateway, CardChargeLookup):
+            report.awaiting.append(reference)
+            continue
+        try:
+            found = await gateway.lookup(reference)
+        except Exception:
+            log.warning("card payment %s: the provider did not answer the lookup", reference, exc_info=True)
+            report.awaiting.append(reference)
+            continue
+        reason = None
+        if found is None:
+            found = ChargeResult(False, "", "provider_error")
+            reason = "no charge found at the provider"
+        async with sessionmaker() as session, session.begin():
+            changes = await settle_card_payment(session, payment_id, found, now, reason=reason)
+        if changes:
+            report.settled += 1
+            report.changes += changes
+        log.info("card payment %s reconciled: %s", reference, "succeeded" if found.succeeded else found.failure_code)
+    report.changes = _unique(report.changes)
+    return report
 
 
 def _unique(changes: list[Change]) -> list[Change]:

@@ -1,4 +1,7 @@
-"""Services of instalment plans: each owns one transaction and applies the rules of rules.py.
+"""Services of instalment plans: each owns its transaction and applies the rules of rules.py.
+
+`regularise` is the one that charges a card: it owns two transactions with the charge between
+them, never inside one (see the section below).
 
 Exactly-once rests on the database: every state change is an UPDATE guarded by the state (or the
 schedule's version) it was decided on, and its rowcount is checked, because SQLite ignores
@@ -8,8 +11,11 @@ charge.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -24,12 +30,18 @@ from guichet.domain import models
 from guichet.domain.audit import record_event
 from guichet.domain.cards import CardDetails, StoredCard, require_valid_through, validate_card
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.domain.gateways.card import CardGateway, SandboxCardGateway
+from guichet.domain.gateways.card import (
+    CardGateway,
+    ChargeResult,
+    SandboxCardGateway,
+    charge_outside_transaction,
+)
 from guichet.domain.models.schedules import Installment, Regularisation, Schedule, ScheduleDebit
 from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.schedules import rules
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+log = logging.getLogger("guichet.schedules")
 MAX_KEY_LENGTH = 255
 
 
@@ -231,6 +243,19 @@ async def change_card(
 
 
 # ---------------------------------------------------------------- regularise
+#
+# The card is never charged inside a transaction (a failed commit would lose a charge the
+# provider made; a slow provider would hold the schedule's row lock):
+# 1. `_prepare`: validate, claim the key (the Regularisation row, PENDING), bump the schedule's
+#    version, write the PENDING CARD Payment, commit;
+# 2. charge under the payment's reference, no transaction open;
+# 3. `record_regularisation`: PENDING -> SUCCEEDED | FAILED by guarded UPDATEs, the debit ledger,
+#    the new parts, the schedule's status, the audit.
+# A process that dies between 2 and 3 leaves both rows PENDING: `guichet jobs expire-payments`
+# asks the provider by the payment's reference and settles them (settle_regularisation_charge).
+# While a regularisation is PENDING, another one on the same schedule is refused.
+
+REGULARISATION_PENDING = "PENDING"
 
 
 @dataclass(frozen=True)
@@ -244,6 +269,25 @@ class RegularisationOutcome:
     replayed: bool
 
 
+@dataclass(frozen=True)
+class _Previous:
+    """An earlier attempt under the same key: its outcome, or None while its card is being charged."""
+
+    regularisation_id: int
+    outcome: RegularisationOutcome | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What transaction 1 committed and the charge needs."""
+
+    regularisation_id: int
+    payment_id: int
+    reference: str
+    card: StoredCard
+    amount: Money
+
+
 def _request_hash(schedule_id: int, count: int, card: CardDetails | None) -> str:
     """A fingerprint of the request: never the card number, only what may be stored of it."""
     described: dict[str, object] = {"schedule": schedule_id, "count": count, "card": None}
@@ -253,31 +297,61 @@ def _request_hash(schedule_id: int, count: int, card: CardDetails | None) -> str
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
 
 
-def _outcome(row: Regularisation, *, cleared: bool, replayed: bool) -> RegularisationOutcome:
+def _outcome(row: Regularisation, *, replayed: bool) -> RegularisationOutcome:
+    succeeded = row.status == "SUCCEEDED"
     return RegularisationOutcome(
         schedule_id=row.schedule_id,
-        succeeded=row.status == "SUCCEEDED",
+        succeeded=succeeded,
         amount=Money(row.first_amount_minor, row.currency),
-        cleared=cleared,
+        cleared=succeeded and row.first_amount_minor == row.debt_minor,
         failure_code=row.failure_code,
         payment_id=row.payment_id,
         replayed=replayed,
     )
 
 
-async def _replay(
-    session: AsyncSession, *, contact_id: int, key: str, request_hash: str
-) -> RegularisationOutcome | None:
+async def _previous(session: AsyncSession, *, contact_id: int, key: str, request_hash: str) -> _Previous | None:
+    """The attempt already made under this key; raise IDEMPOTENCY_KEY_REUSED when its request differs."""
     row = (
         await session.execute(
-            select(Regularisation).where(Regularisation.contact_id == contact_id, Regularisation.idempotency_key == key)
+            select(Regularisation)
+            .where(Regularisation.contact_id == contact_id, Regularisation.idempotency_key == key)
+            .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
     if row is None:
         return None
     if row.request_hash != request_hash:
         raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=["input", "idempotencyKey"])
-    return _outcome(row, cleared=row.status == "SUCCEEDED" and row.first_amount_minor == row.debt_minor, replayed=True)
+    if row.status == REGULARISATION_PENDING:
+        return _Previous(row.id, None)
+    return _Previous(row.id, _outcome(row, replayed=True))
+
+
+async def _await_outcome(uow: UnitOfWork, regularisation_id: int) -> RegularisationOutcome:
+    """Poll (one short read each) until the first attempt under this key recorded its charge.
+
+    Raise DomainError(IDEMPOTENCY_KEY_REUSED, idempotency_key_in_use) after
+    CARD_TWIN_WAIT_SECONDS: its outcome is still unknown (the expiry job will settle it).
+    """
+    from guichet.domain.payments.rules import CARD_TWIN_WAIT_SECONDS
+
+    deadline = time.monotonic() + CARD_TWIN_WAIT_SECONDS
+    pause = 0.02
+    while time.monotonic() < deadline:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+        async with uow() as session:
+            row = (
+                await session.execute(
+                    select(Regularisation)
+                    .where(Regularisation.id == regularisation_id)
+                    .execution_options(populate_existing=True)
+                )
+            ).scalar_one()
+            if row.status != REGULARISATION_PENDING:
+                return _outcome(row, replayed=True)
+    raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, "idempotency_key_in_use", field=["input", "idempotencyKey"])
 
 
 async def regularise(
@@ -295,45 +369,69 @@ async def regularise(
 ) -> RegularisationOutcome:
     """Pay the first part of the outstanding debt now, schedule the others every 30 days.
 
-    Same key and same request -> the first outcome, never a second charge; same key, other
-    request -> DomainError(IDEMPOTENCY_KEY_REUSED). Other refusals (nothing charged, nothing
-    kept): NOT_FOUND, INSTALLMENT_COUNT_NOT_ALLOWED, NOTHING_TO_REGULARISE, CARD_INVALID,
-    CARD_BRAND_NOT_ACCEPTED, CARD_EXPIRES_TOO_SOON, DEBIT_ALREADY_SCHEDULED (a part is being
-    collected), VALIDATION (schedule_changed). A declined card is not a refusal: the outcome says
-    so, the attempt is kept, and the schedule does not change.
+    Same key and same request -> the first outcome, never a second charge (a concurrent twin
+    waits for it); same key, other request -> DomainError(IDEMPOTENCY_KEY_REUSED). Other refusals
+    (nothing charged, nothing kept): NOT_FOUND, INSTALLMENT_COUNT_NOT_ALLOWED,
+    NOTHING_TO_REGULARISE, CARD_INVALID, CARD_BRAND_NOT_ACCEPTED, CARD_EXPIRES_TOO_SOON,
+    DEBIT_ALREADY_SCHEDULED (a part is being collected, or another regularisation is being
+    charged), VALIDATION (schedule_changed). A declined card is not a refusal: the outcome says
+    so, the attempt is kept, and the schedule does not change. When the provider's answer is
+    unknown (the charge raised), raise DomainError(DEBIT_ALREADY_SCHEDULED,
+    regularisation_in_progress): the attempt stays PENDING until the expiry job settles it.
     """
     key = idempotency_key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DomainError(ErrorCode.VALIDATION, field=["input", "idempotencyKey"])
     request_hash = _request_hash(schedule_id, installment_count, card)
+    previous: _Previous | None = None
+    prepared: _Prepared | None = None
     try:
         async with uow() as session:
-            replay = await _replay(session, contact_id=contact_id, key=key, request_hash=request_hash)
-            if replay is not None:
-                return replay
-            return await _regularise(
-                session,
-                organisation_id=organisation_id,
-                schedule_id=schedule_id,
-                contact_id=contact_id,
-                count=installment_count,
-                card=card,
-                key=key,
-                request_hash=request_hash,
-                gateway=gateway,
-                today=today,
-                now=now,
-            )
+            previous = await _previous(session, contact_id=contact_id, key=key, request_hash=request_hash)
+            if previous is None:
+                prepared = await _prepare(
+                    session,
+                    organisation_id=organisation_id,
+                    schedule_id=schedule_id,
+                    contact_id=contact_id,
+                    count=installment_count,
+                    card=card,
+                    key=key,
+                    request_hash=request_hash,
+                    today=today,
+                    now=now,
+                )
     except IntegrityError:
         # A concurrent request claimed the same key first: answer with its outcome.
         async with uow() as session:
-            replay = await _replay(session, contact_id=contact_id, key=key, request_hash=request_hash)
-        if replay is None:
+            previous = await _previous(session, contact_id=contact_id, key=key, request_hash=request_hash)
+        if previous is None:
             raise
-        return replay
+    if previous is not None:
+        if previous.outcome is not None:
+            return previous.outcome
+        return await _await_outcome(uow, previous.regularisation_id)
+    assert prepared is not None
+
+    result = await charge_outside_transaction(gateway, prepared.card, prepared.amount, reference=prepared.reference)
+    if result is None:
+        raise DomainError(
+            ErrorCode.DEBIT_ALREADY_SCHEDULED, "regularisation_in_progress", field=["input", "scheduleId"]
+        )
+
+    try:
+        async with uow() as session:
+            row = await record_regularisation(session, prepared.regularisation_id, result, today=today, now=now)
+            if row is not None:
+                return _outcome(row, replayed=False)
+    except Exception:
+        log.error("regularisation charge %s made but not recorded: left PENDING to reconcile", prepared.reference)
+        raise
+    # Someone (the expiry job) recorded this attempt first: answer what it recorded.
+    return await _await_outcome(uow, prepared.regularisation_id)
 
 
-async def _regularise(
+async def _prepare(
     session: AsyncSession,
     *,
     organisation_id: int,
@@ -343,10 +441,12 @@ async def _regularise(
     card: CardDetails | None,
     key: str,
     request_hash: str,
-    gateway: CardGateway,
     today: date,
     now: datetime,
-) -> RegularisationOutcome:
+) -> _Prepared:
+    """Transaction 1: check everything, then write the PENDING attempt and its PENDING payment."""
+    from guichet.domain.payments.rules import new_reference
+
     rules.require_regularisation_count(count)
     schedule, installments = await _load(session, schedule_id, organisation_id)
     outstanding = rules.outstanding_minor(installments)
@@ -354,6 +454,17 @@ async def _regularise(
     plan = rules.plan_regularisation(outstanding=outstanding, count=count, today=today, first_number=first_number)
     if any(i.kind == rules.REGULARISATION and i.status == rules.PRESENTING for i in installments):
         raise DomainError(ErrorCode.DEBIT_ALREADY_SCHEDULED, field=["input", "scheduleId"])
+    charging = (
+        await session.execute(
+            select(Regularisation.id)
+            .where(Regularisation.schedule_id == schedule.id, Regularisation.status == REGULARISATION_PENDING)
+            .limit(1)
+        )
+    ).first()
+    if charging is not None:
+        raise DomainError(
+            ErrorCode.DEBIT_ALREADY_SCHEDULED, "regularisation_in_progress", field=["input", "scheduleId"]
+        )
     if card is not None:
         paying = validate_card(card, today=today, field=["input", "card"])
     else:
@@ -364,6 +475,7 @@ async def _regularise(
     last_due = max([p.due_date for p in plan] + [i.due_date for i in installments if i.status in rules.SCHEDULED])
     require_valid_through(paying, last_due, field=["input", "card"])
 
+    amount = Money(plan[0].amount_minor, schedule.currency)
     row = Regularisation(
         organisation_id=organisation_id,
         schedule_id=schedule.id,
@@ -372,23 +484,120 @@ async def _regularise(
         request_hash=request_hash,
         installment_count=count,
         debt_minor=outstanding,
-        first_amount_minor=plan[0].amount_minor,
+        first_amount_minor=amount.minor,
         currency=schedule.currency,
-        status="PENDING",
+        status=REGULARISATION_PENDING,
         created_at=now,
     )
     session.add(row)
     await session.flush()  # claims the key: a concurrent duplicate fails on the unique constraint
+    # Another regularisation of this schedule racing with this one fails here (schedule_changed).
     await _claim(session, schedule, now)
+    # The charge as a CARD Payment covering no invoice: its reference is what the provider sees.
+    payment = models.payments.Payment(
+        organisation_id=organisation_id,
+        payer_contact_id=contact_id,
+        reference=new_reference(),
+        method="CARD",
+        status="PENDING",
+        currency=amount.currency,
+        amount_minor=amount.minor,
+        received_minor=0,
+        card_brand=paying.brand,
+        card_last4=paying.last4,
+        card_exp_month=paying.exp_month,
+        card_exp_year=paying.exp_year,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    await session.flush()
+    row.payment_id = payment.id
+    await session.flush()
+    return _Prepared(row.id, payment.id, payment.reference, paying, amount)
 
-    amount = Money(plan[0].amount_minor, schedule.currency)
-    result = await gateway.charge(paying, amount, reference=f"schedule-regularisation-{row.id}")
-    row.status = "SUCCEEDED" if result.succeeded else "FAILED"
-    row.failure_code = result.failure_code
-    row.provider_reference = result.provider_reference
+
+async def settle_regularisation_charge(
+    session: AsyncSession, *, payment_id: int, result: ChargeResult, now: datetime
+) -> int | None:
+    """Record a charge's outcome found later (expiry job, card webhook) when it paid a regularisation.
+
+    Return the organisation id when `payment_id` is a regularisation's payment (recorded now, or
+    already by someone else), None when it is not one (the caller settles it as an invoice payment).
+    """
+    found = (
+        await session.execute(
+            select(Regularisation.id, Regularisation.organisation_id, Regularisation.created_at).where(
+                Regularisation.payment_id == payment_id
+            )
+        )
+    ).first()
+    if found is None:
+        return None
+    regularisation_id, organisation_id, created_at = found
+    # The plan's dates count from the day of the request, not the day the outcome was found.
+    await record_regularisation(session, regularisation_id, result, today=created_at.date(), now=now)
+    return int(organisation_id)
+
+
+async def record_regularisation(
+    session: AsyncSession, regularisation_id: int, result: ChargeResult, *, today: date, now: datetime
+) -> Regularisation | None:
+    """Transaction 2: move a PENDING attempt and its payment to the charge's outcome (no commit).
+
+    On success the new parts are added (the first one PAID), the parts of an earlier plan still
+    to come are cancelled, the paying card becomes the schedule's; on failure the schedule does not
+    change. Either way the debit is on the ledger and in the audit trail. Return None when the
+    attempt had already left PENDING (recorded by someone else).
+    """
+    outcome = "SUCCEEDED" if result.succeeded else "FAILED"
+    provider_reference = result.provider_reference or None
+    # The guarded write comes first: on SQLite the transaction takes the write lock at once.
+    moved = await session.execute(
+        update(Regularisation)
+        .where(Regularisation.id == regularisation_id, Regularisation.status == REGULARISATION_PENDING)
+        .values(status=outcome, failure_code=result.failure_code, provider_reference=provider_reference)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    row = (
+        await session.execute(
+            select(Regularisation)
+            .where(Regularisation.id == regularisation_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    Payment = models.payments.Payment
+    payment = (
+        await session.execute(
+            select(Payment).where(Payment.id == row.payment_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+    assert payment.card_brand and payment.card_last4 and payment.card_exp_month and payment.card_exp_year
+    paying = StoredCard(payment.card_brand, payment.card_last4, payment.card_exp_month, payment.card_exp_year)
+    amount = Money(row.first_amount_minor, row.currency)
+    await session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == "PENDING")
+        .values(
+            status=outcome,
+            received_minor=amount.minor if result.succeeded else 0,
+            provider_reference=provider_reference or Payment.provider_reference,
+            failure_code=result.failure_code,
+            completed_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    schedule = (
+        await session.execute(
+            select(Schedule).where(Schedule.id == row.schedule_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
     session.add(
         ScheduleDebit(
-            organisation_id=organisation_id,
+            organisation_id=row.organisation_id,
             schedule_id=schedule.id,
             kind="REGULARISATION",
             amount_minor=amount.minor,
@@ -396,23 +605,13 @@ async def _regularise(
             card_last4=paying.last4,
             succeeded=result.succeeded,
             failure_code=result.failure_code,
-            provider_reference=result.provider_reference,
+            provider_reference=provider_reference,
             attempted_at=now,
         )
     )
-    row.payment_id = await _record_payment(
-        session,
-        organisation_id=organisation_id,
-        contact_id=contact_id,
-        amount=amount,
-        card=paying,
-        succeeded=result.succeeded,
-        failure_code=result.failure_code,
-        provider_reference=result.provider_reference,
-        now=now,
-    )
     if result.succeeded:
-        if card is not None:  # the card that paid is the one the next parts are debited on
+        installments = (await installments_of(session, [schedule.id]))[schedule.id]
+        if stored_card(schedule) != paying:  # the card that paid is the one the next parts are debited on
             await session.execute(
                 update(Schedule)
                 .where(Schedule.id == schedule.id)
@@ -430,11 +629,16 @@ async def _regularise(
                 if not await _set_installment(
                     session, previous.id, expected=rules.PENDING, values={"status": rules.CANCELLED}
                 ):
-                    raise DomainError(ErrorCode.DEBIT_ALREADY_SCHEDULED, field=["input", "scheduleId"])
+                    # collect-debits took it meanwhile; the money is taken, so record rather than refuse.
+                    log.error("regularisation %s: part %s is being collected", regularisation_id, previous.id)
+        first_number = max((i.number for i in installments), default=0) + 1
+        plan = rules.plan_regularisation(
+            outstanding=row.debt_minor, count=row.installment_count, today=today, first_number=first_number
+        )
         for index, part in enumerate(plan):
             session.add(
                 Installment(
-                    organisation_id=organisation_id,
+                    organisation_id=row.organisation_id,
                     schedule_id=schedule.id,
                     number=part.number,
                     kind=part.kind,
@@ -443,17 +647,18 @@ async def _regularise(
                     status=rules.PAID if index == 0 else rules.PENDING,
                     presented_at=now if index == 0 else None,
                     settled_at=now if index == 0 else None,
-                    provider_reference=result.provider_reference if index == 0 else None,
+                    provider_reference=provider_reference if index == 0 else None,
                     regularisation_id=row.id,
                 )
             )
         await session.flush()
         await refresh(session, schedule.id, now)
+    count = row.installment_count
     await record_event(
         session,
         at=now,
-        organisation_id=organisation_id,
-        actor_contact_id=contact_id,
+        organisation_id=row.organisation_id,
+        actor_contact_id=row.contact_id,
         action="schedule.regularised" if result.succeeded else "schedule.regularisation_failed",
         summary=(
             f"Regularisation of order {schedule.order_number} in {count}: "
@@ -462,46 +667,7 @@ async def _regularise(
         data={"orderNumber": schedule.order_number, "count": count, "failureCode": result.failure_code},
     )
     await session.flush()
-    return _outcome(row, cleared=result.succeeded and count == 1, replayed=False)
-
-
-async def _record_payment(
-    session: AsyncSession,
-    *,
-    organisation_id: int,
-    contact_id: int,
-    amount: Money,
-    card: StoredCard,
-    succeeded: bool,
-    failure_code: str | None,
-    provider_reference: str,
-    now: datetime,
-) -> int:
-    """Record the regularisation charge as a CARD Payment (covering no invoice); return its id."""
-    from guichet.domain.payments.rules import new_reference
-
-    payment = models.payments.Payment(
-        organisation_id=organisation_id,
-        payer_contact_id=contact_id,
-        reference=new_reference(),
-        method="CARD",
-        status="SUCCEEDED" if succeeded else "FAILED",
-        currency=amount.currency,
-        amount_minor=amount.minor,
-        received_minor=amount.minor if succeeded else 0,
-        provider_reference=provider_reference,
-        card_brand=card.brand,
-        card_last4=card.last4,
-        card_exp_month=card.exp_month,
-        card_exp_year=card.exp_year,
-        failure_code=failure_code,
-        created_at=now,
-        updated_at=now,
-        completed_at=now,
-    )
-    session.add(payment)
-    await session.flush()
-    return payment.id
+    return row
 
 
 # ---------------------------------------------------------------- merchant cancellation
