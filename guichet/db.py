@@ -6,6 +6,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+POOL_RECYCLE_SECONDS = 1800
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -25,12 +27,17 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.close()
 
         return engine
+    # No pool_pre_ping: it costs BEGIN; ROLLBACK round trips at every checkout, i.e. on every
+    # request. Instead connections are replaced after POOL_RECYCLE_SECONDS (before any idle timeout
+    # of a proxy or firewall drops them), and when a statement fails on a dead connection (PostgreSQL
+    # restarted), SQLAlchemy recognises the disconnect and invalidates the whole pool at once: the
+    # requests in flight at that moment fail, the next ones get fresh connections.
     return create_async_engine(
         url,
         echo=echo,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         connect_args={"server_settings": {"statement_timeout": "5000"}},
     )
 

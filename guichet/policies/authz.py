@@ -14,13 +14,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from guichet.domain import models
 from guichet.domain.audit import record_event
 from guichet.policies.engine import ALL_ACCOUNTS, NO_SCOPE, AccountScope, PolicyEngine
 from guichet.policies.rules import ContactAccess, default_templates, template_table
-from guichet.policies.store import load_access
+from guichet.policies.store import load_viewer_access
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -80,6 +77,7 @@ class Authorizer:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
         self._access: dict[int, ContactAccess | None] = {}
+        self._organisations: dict[int, object] = {}
         self._scopes: dict[tuple[int, str, str], AccountScope] = {}
         self._denied_logged: set[tuple[int, str, str]] = set()
         self._lock = asyncio.Lock()
@@ -92,23 +90,16 @@ class Authorizer:
         return self._access[organisation_id]
 
     async def _load_access(self, organisation_id: int) -> ContactAccess | None:
+        """One statement: the viewer's active contact, its roles, grants and denials (and the
+        organisation's row, left in the read session's identity map for organisation(id:))."""
         viewer = await self._ctx.viewer()
         if viewer is None:
             return None
         async with self._ctx.read() as session:
-            contact_id = (
-                await session.execute(
-                    select(models.Contact.id).where(
-                        models.Contact.organisation_id == organisation_id,
-                        models.Contact.person_id == viewer.person_id,
-                        models.Contact.status == "ACTIVE",
-                    )
-                )
-            ).scalar_one_or_none()
-            if contact_id is None:
-                return None
-            access = (await load_access(session, [contact_id])).get(contact_id)
-        if access is None or not access.active:
+            organisation, access = await load_viewer_access(session, organisation_id, viewer.person_id)
+        # Held for the request: the session's identity map is weak, and organisation(id:) reads it next.
+        self._organisations[organisation_id] = organisation
+        if access is None:
             return None
         # Fresh rows every request: a revocation done by any process is enforced here at once.
         engine_of(self._ctx).sync(access)

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 
 from casbin.model import Model
 from casbin_async_sqlalchemy_adapter.adapter import Adapter, Filter
-from sqlalchemy import delete, select, text
+from sqlalchemy import String, and_, bindparam, cast, delete, literal_column, null, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from guichet.domain import models
+from guichet.domain.models.base import BigId
 from guichet.policies.rules import (
     ACTIONS,
     MODEL_PATH,
@@ -92,6 +93,101 @@ async def load_access(session: AsyncSession, contact_ids: Sequence[int]) -> dict
         )
         for cid, org_id, status, primary in contacts
     }
+
+
+def _viewer_access_statement():  # type: ignore[no-untyped-def]
+    """Organisation + the person's ACTIVE contact there + that contact's roles, grants and denials.
+
+    organisations LEFT JOIN contacts LEFT JOIN (role_assignments UNION ALL contact_permissions):
+    no row when the organisation does not exist, one row with a NULL contact when the person is not
+    an active member, otherwise one row per role / grant / denial (at least one). Built once, with
+    bound parameters, so a request pays no statement construction.
+    """
+    c, ra, cp = models.Contact, models.RoleAssignment, models.ContactPermission
+    rows = union_all(
+        select(
+            ra.contact_id.label("contact_id"),
+            literal_column("'role'", String).label("kind"),
+            ra.role.label("role"),
+            ra.billing_account_id.label("account_id"),
+            cast(null(), String).label("module"),
+            cast(null(), String).label("action"),
+        ),
+        select(
+            cp.contact_id,
+            cp.effect,
+            cast(null(), String),
+            cast(null(), BigId),
+            cp.module,
+            cp.action,
+        ),
+    ).subquery("access_rows")
+    return (
+        select(
+            models.Organisation,
+            c.id,
+            c.is_primary_admin,
+            rows.c.kind,
+            rows.c.role,
+            rows.c.account_id,
+            rows.c.module,
+            rows.c.action,
+        )  # fmt: skip
+        .outerjoin(
+            c,
+            and_(
+                c.organisation_id == models.Organisation.id,
+                c.person_id == bindparam("person_id"),
+                c.status == "ACTIVE",
+            ),
+        )
+        .outerjoin(rows, rows.c.contact_id == c.id)
+        .where(models.Organisation.id == bindparam("organisation_id"))
+    )
+
+
+_VIEWER_ACCESS = _viewer_access_statement()
+
+
+async def load_viewer_access(
+    session: AsyncSession, organisation_id: int, person_id: int
+) -> tuple[models.Organisation | None, ContactAccess | None]:
+    """The access rows of the person's ACTIVE contact in the organisation, in ONE statement.
+
+    Every request calls this (nothing is cached across requests, so a revocation committed by any
+    process is enforced on the next request). Returns (organisation, access): the organisation's
+    row comes in the same round trip and sits in the session's identity map, so while the caller
+    holds it (the map is weak) `session.get(Organisation, pk)` costs no statement. Access is None
+    when the organisation does not exist or the person is not an active member of it.
+    """
+    result = await session.execute(_VIEWER_ACCESS, {"organisation_id": organisation_id, "person_id": person_id})
+    organisation: models.Organisation | None = None
+    contact_id: int | None = None
+    primary = False
+    roles: set[RoleKey] = set()
+    grants: set[Pair] = set()
+    denials: set[Pair] = set()
+    for organisation, cid, is_primary, kind, role, account_id, module, action in result.all():
+        if cid is None:
+            return organisation, None
+        contact_id, primary = cid, bool(is_primary)
+        if kind == "role":
+            roles.add((role, account_id))
+        elif kind == "allow":
+            grants.add((module, action))
+        elif kind == "deny":
+            denials.add((module, action))
+    if contact_id is None:
+        return organisation, None
+    return organisation, ContactAccess(
+        contact_id=contact_id,
+        organisation_id=organisation_id,
+        active=True,
+        is_primary_admin=primary,
+        roles=frozenset(roles),
+        grants=frozenset(grants),
+        denials=frozenset(denials),
+    )
 
 
 async def announce(session: AsyncSession, contact_ids: Iterable[int] = (), *, templates: bool = False) -> None:

@@ -7,7 +7,6 @@ organisation, is never read: node/nodes answer null for it, filters never match 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -178,18 +177,31 @@ async def organisation_invoices(
         if "downloadUrl" in names and not all(export_scope.allows(r.billing_account_id) for r in rows):
             # One FORBIDDEN for the field rather than one error per invoice.
             raise AccessDenied(MODULE, "EXPORT")
-    nodes = [Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id), info=info) for r in rows]
+    wants_payments = bool(rows) and "payments" in names
+    prefetched = frozenset(
+        name
+        for name, done in (
+            ("billingAccount", with_account),
+            ("lines", line_rows is not None),
+            ("payments", wants_payments),
+        )
+        if done
+    )
+    nodes = [
+        Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id), info=info, prefetched=prefetched)
+        for r in rows
+    ]
     if with_account:
         _attach_accounts(nodes, rows)
     if line_rows is not None:
         _attach_lines(nodes, line_rows)
-    if nodes and "payments" in names:
+    if wants_payments:
         from guichet.resolvers import payments
 
-        # The payments area's DataLoader batches these into one query.
-        found = await asyncio.gather(*(payments.load_invoice_payments(info, n.pk) for n in nodes))
+        # One batched query for the whole page, through the payments area's loader.
+        found = await payments.load_invoices_payments(info, [n.pk for n in nodes])
         for node, node_payments in zip(nodes, found, strict=True):
-            node.payments = list(node_payments)
+            node.payments = node_payments
     return build_connection(
         nodes,
         [encode_cursor(*ordering.cursor_values(r)) for r in rows],

@@ -272,6 +272,19 @@ async def load_invoice_payments(info: Info, invoice_pk: int) -> list[Payment]:
     return [payment_from_row(r, now=now, locale=ctx.locale) for r in rows]
 
 
+async def load_invoices_payments(info: Info, invoice_pks: Sequence[int]) -> list[list[Payment]]:
+    """The payments the viewer may read of each of these invoices, in one query and one await.
+
+    For a page that already holds its invoice ids: no future nor coroutine per invoice (what
+    load_invoice_payments costs when called once per row).
+    """
+    ctx = info.context
+    loader = _loader(ctx, "PaymentsByInvoiceIdLoader", lambda: PaymentsByInvoiceIdLoader(ctx))
+    per_invoice = await loader.batch_load_fn(list(invoice_pks))
+    now, locale = ctx.now(), ctx.locale
+    return [[payment_from_row(r, now=now, locale=locale) for r in rows] for rows in per_invoice]
+
+
 async def payment_invoices(info: Info, payment: Payment) -> list[Invoice]:
     """Payment.invoices: the covered invoices the viewer may read, batched across a page."""
     ctx = info.context
