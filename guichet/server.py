@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -38,6 +39,10 @@ class GuichetGraphQL(GraphQL[Context, None]):
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.app_state = app_state
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson: the same JSON as the standard library's, several times faster for large pages."""
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
