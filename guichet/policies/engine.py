@@ -4,6 +4,13 @@ Guards every decision: a FastEnforcer over model.conf, holding the role template
 casbin_rule through the SQLAlchemy adapter) and the compiled rules of the contacts this process
 has seen. A contact's rules are replaced incrementally (add/remove of its own rules), never by a
 full load_policy(). Any exception while deciding denies and logs at CRITICAL (SEC-19).
+
+Decisions are memoised for the process (a Casbin evaluation re-parses and re-walks the matcher:
+~0.3 ms). The memo is only valid for one `version` of the rules: every change made through the
+engine (a sync or forget that changes a contact's rules, a template reload that changes a
+template) bumps the version and empties the memo *before* the next decision, so a revocation
+synced on a request is never answered from a stale memo. Failed evaluations are never memoised.
+The enforcer must therefore only be changed through this class (or call invalidate() after).
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ class AccountScope:
 NO_SCOPE = AccountScope(False, frozenset())
 ALL_ACCOUNTS = AccountScope(True, frozenset())
 
+# Bound of the decision memo: when full it is emptied (cheap, and a miss only costs one evaluation).
+# 48 (module, action) pairs x a few subjects per contact: ~1,000 busy contacts between changes.
+DECISION_MEMO_LIMIT = 65_536
+
 
 def new_enforcer() -> casbin.FastEnforcer:
     """A FastEnforcer indexing p rules by (module, action), with no adapter attached.
@@ -68,7 +79,10 @@ class PolicyEngine:
         self.enforcer = new_enforcer()
         self._held: dict[int, frozenset[Rule]] = {}
         self._templates: frozenset[Rule] = frozenset()
+        self._decisions: dict[tuple[str, int, str, str], bool] = {}
+        self.version = 0  # bumped by every change of the rules held (empties the decision memo)
         self.evaluations = 0  # enforce() calls, for tests and the benchmark
+        self.casbin_evaluations = 0  # of which answered by Casbin (memo misses)
         self.replace_templates(templates)
 
     # -- templates -------------------------------------------------------------------------
@@ -107,34 +121,58 @@ class PolicyEngine:
     def holds(self, contact_id: int) -> frozenset[Rule] | None:
         return self._held.get(contact_id)
 
-    def _apply(self, *, remove: Iterable[Rule], add: Iterable[Rule]) -> None:
-        """Add and remove rules incrementally.
+    def invalidate(self) -> None:
+        """Forget every memoised decision (any change of the rules held must call this)."""
+        self.version += 1
+        self._decisions.clear()
+
+    def _apply(self, *, remove: frozenset[Rule], add: frozenset[Rule]) -> None:
+        """Add and remove rules incrementally, then invalidate the decision memo if anything moved.
 
         Role links go straight to the role manager, which keeps them per organisation: pycasbin's
         model keeps g rules in one flat list scanned on every add/remove (O(all contacts)), and
         this engine never reloads from that list (`_held` is the record of what it holds).
+        The memo is emptied even when a change fails half-way (the enforcer may be half-changed).
         """
+        if not remove and not add:
+            return
         links = self.enforcer.get_role_manager()
-        for rule in remove:
-            if rule[0] == "g":
-                links.delete_link(rule[1], rule[2], rule[3])
-            else:
-                self.enforcer.remove_named_policy("p", *rule[1:])
-        for rule in add:
-            if rule[0] == "g":
-                links.add_link(rule[1], rule[2], rule[3])
-            else:
-                self.enforcer.add_named_policy("p", *rule[1:])
+        try:
+            for rule in remove:
+                if rule[0] == "g":
+                    links.delete_link(rule[1], rule[2], rule[3])
+                else:
+                    self.enforcer.remove_named_policy("p", *rule[1:])
+            for rule in add:
+                if rule[0] == "g":
+                    links.add_link(rule[1], rule[2], rule[3])
+                else:
+                    self.enforcer.add_named_policy("p", *rule[1:])
+        finally:
+            self.invalidate()
 
     # -- decisions -------------------------------------------------------------------------
     def enforce(self, subject: str, organisation_id: int, module: str, action: str) -> bool:
-        """One Casbin evaluation; any failure denies (fail closed) and is logged as critical."""
+        """One decision: memoised for the current rules version, otherwise one Casbin evaluation.
+
+        Any failure denies (fail closed), is logged as critical and is not memoised (the next
+        decision evaluates, and alerts, again).
+        """
         self.evaluations += 1
+        key = (subject, organisation_id, module, action)
+        decided = self._decisions.get(key)
+        if decided is not None:
+            return decided
+        self.casbin_evaluations += 1
         try:
-            return bool(self.enforcer.enforce(subject, domain(organisation_id), module, action))
+            decided = bool(self.enforcer.enforce(subject, domain(organisation_id), module, action))
         except Exception:
             log.critical("policy evaluation failed; denying %s %s for %s", module, action, subject, exc_info=True)
             return False
+        if len(self._decisions) >= DECISION_MEMO_LIMIT:
+            self._decisions.clear()
+        self._decisions[key] = decided
+        return decided
 
     def scope(self, access: ContactAccess, module: str, action: str) -> AccountScope:
         """Where this contact may do `action` on `module`: the whole organisation, some accounts, nowhere.

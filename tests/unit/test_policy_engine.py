@@ -154,3 +154,55 @@ def test_one_decision_costs_one_evaluation_for_an_organisation_wide_role(engine:
     before = engine.evaluations
     engine.scope(member, "INVOICES", "READ")
     assert engine.evaluations - before == 1
+
+
+def test_a_memoised_decision_never_outlives_a_revocation_synced_on_the_next_request(engine: PolicyEngine) -> None:
+    finance = access(roles=[("FINANCE", None), ("FINANCE", 7)])
+    assert engine.scope(finance, "INVOICES", "PAY") == ALL_ACCOUNTS
+    assert engine.scope(finance, "INVOICES", "PAY") == ALL_ACCOUNTS  # answered from the memo
+    # The next request reads the revoked rows (no role left, a denial added): refused at once.
+    assert engine.scope(access(denials=[("INVOICES", "PAY")]), "INVOICES", "PAY") == NO_SCOPE
+    assert engine.enforce("c:1", 10, "INVOICES", "PAY") is False
+    assert engine.enforce("c:1/ba:7", 10, "INVOICES", "PAY") is False
+    # Granted again: allowed again.
+    assert engine.scope(access(grants=[("INVOICES", "PAY")]), "INVOICES", "PAY") == ALL_ACCOUNTS
+    # A denial added on top of the grant still wins over the memoised allow.
+    both = access(grants=[("INVOICES", "PAY")], denials=[("INVOICES", "PAY")])
+    assert engine.scope(both, "INVOICES", "PAY") == NO_SCOPE
+
+
+def test_a_repeated_decision_is_memoised_until_the_rules_change(engine: PolicyEngine) -> None:
+    member = access(roles=[("FINANCE", None)])
+    other = access(contact_id=2, roles=[("COMMERCIAL", None)])
+    engine.sync(other)
+    engine.scope(member, "INVOICES", "READ")
+    casbin = engine.casbin_evaluations
+    assert engine.scope(member, "INVOICES", "READ") == ALL_ACCOUNTS
+    assert engine.casbin_evaluations == casbin  # unchanged rows: no evaluation
+    version = engine.version
+    engine.sync(access(contact_id=2, roles=[]))  # any change empties the memo
+    assert engine.version > version
+    assert engine.scope(member, "INVOICES", "READ") == ALL_ACCOUNTS
+    assert engine.casbin_evaluations == casbin + 1
+
+
+def test_a_template_reload_applies_to_memoised_decisions(engine: PolicyEngine) -> None:
+    member = access(roles=[("FINANCE", None)])
+    assert engine.scope(member, "INVOICES", "READ") == ALL_ACCOUNTS
+    version = engine.version
+    engine.replace_templates(default_templates())  # nothing changed: the memo is kept
+    assert engine.version == version
+    engine.replace_templates(r for r in default_templates() if r[1:5] != ("role:FINANCE", "*", "INVOICES", "READ"))
+    assert engine.scope(member, "INVOICES", "READ") == NO_SCOPE
+    engine.replace_templates(default_templates())
+    assert engine.scope(member, "INVOICES", "READ") == ALL_ACCOUNTS
+
+
+def test_a_failed_evaluation_is_not_memoised(engine: PolicyEngine) -> None:
+    member = access(roles=[("FINANCE", None)])
+    engine.sync(member)
+    policy = engine.enforcer.get_model().model["p"]["p"].policy
+    policy.append(["role:FINANCE", "*", "INVOICES", "READ"])
+    assert engine.enforce("c:1", 10, "INVOICES", "READ") is False
+    policy.remove(["role:FINANCE", "*", "INVOICES", "READ"])
+    assert engine.enforce("c:1", 10, "INVOICES", "READ") is True
