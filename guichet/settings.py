@@ -84,6 +84,9 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     profile = env.get("GUICHET_PASSWORD_HASH_PROFILE", "default")
     if profile not in {"default", "test"}:
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE must be 'default' or 'test'")
+    if profile == "test" and env.get("GUICHET_TESTING") != "1":
+        # The cheapest argon2 parameters would make stolen hashes easy to crack (SEC-39).
+        raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE=test is for the test suite only (GUICHET_TESTING=1)")
     settings = Settings(
         database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
         secret_key=secret_key,

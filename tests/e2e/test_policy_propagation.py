@@ -65,7 +65,7 @@ def database() -> Any:
 
 
 def test_a_revocation_through_one_process_is_enforced_by_the_other(database: str, tmp_path: Path) -> None:
-    env = guichet_env(database, {"GUICHET_PASSWORD_HASH_PROFILE": "test"})
+    env = guichet_env(database, {"GUICHET_PASSWORD_HASH_PROFILE": "test", "GUICHET_TESTING": "1"})
     upgraded = run_guichet("db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     world = asyncio.run(_seed(database))
