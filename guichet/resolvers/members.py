@@ -505,18 +505,8 @@ async def revoke_invitation(info: Info, input: InvitationIdInput) -> InvitationP
 
 
 async def accept_invitation(info: Info, input: TokenPasswordInput) -> SessionPayload:
-    from guichet.schema.auth import Session, SessionPayload
-    from guichet.schema.organisations import Viewer
-
-    def session_of(opened: Any) -> Session:
-        viewer = Viewer(
-            id=strawberry.ID(to_global_id("Viewer", opened.person_id)),
-            email=opened.email,
-            first_name=opened.first_name,
-            last_name=opened.last_name,
-            pk=opened.person_id,
-        )
-        return Session(token=opened.token, expires_at=opened.expires_at, viewer=viewer)
+    from guichet.resolvers.auth import signed_in
+    from guichet.schema.auth import SessionPayload
 
     async def action() -> SessionPayload:
         opened = await services.accept_invitation(
@@ -526,7 +516,7 @@ async def accept_invitation(info: Info, input: TokenPasswordInput) -> SessionPay
             first_name=input.first_name,
             last_name=input.last_name,
         )
-        return SessionPayload(session=session_of(opened), errors=[])
+        return SessionPayload(session=signed_in(info.context, opened), errors=[])
 
     return await run_mutation(info.context.locale, action, lambda errors: SessionPayload(session=None, errors=errors))
 

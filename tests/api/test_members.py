@@ -327,3 +327,24 @@ async def test_member_data_of_a_page_costs_the_same_queries_for_5_and_for_40(gql
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert counts[0] == counts[1]
+
+
+async def test_accepting_an_invitation_signs_the_rest_of_the_request_in_as_the_new_member(gql, sessionmaker) -> None:
+    org, account, admin = await _world(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        _, token = await make_invitation(
+            session, org, email="joiner@example.test", roles=[("FINANCE", None)], invited_by=admin.contact_id
+        )
+
+    result = await gql(
+        """mutation($input: TokenPasswordInput!) { acceptInvitation(input: $input) {
+             session { viewer { email organisations { name me { email roles { role } } } } } errors { code } } }""",
+        {"input": {"token": token, "password": "Bienvenue#2026"}},
+    )
+
+    assert "errors" not in result, result
+    viewer = result["data"]["acceptInvitation"]["session"]["viewer"]
+    assert viewer["email"] == "joiner@example.test"
+    assert viewer["organisations"] == [
+        {"name": org.name, "me": {"email": "joiner@example.test", "roles": [{"role": "FINANCE"}]}}
+    ]
