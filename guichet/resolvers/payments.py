@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from guichet.schema.payments import PayInvoicesInput, PayInvoicesPayload, Payment, PaymentFilter
 
 GATEWAYS_KEY = "payment_gateways"
+
+T = TypeVar("T")
 
 
 def gateways(ctx: Context) -> Gateways:
@@ -356,15 +358,20 @@ async def _require_viewer(info: Info) -> None:
         raise GraphQLError(render("UNAUTHENTICATED", info.context.locale), extensions={"code": "UNAUTHENTICATED"})
 
 
-async def watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
-    """The payment now, then at each change; ends when the viewer may no longer read it."""
-    ctx = info.context
+async def _holding_no_connection(ctx: Context, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+    """Relay a subscription's items, returning the read connection to the pool between events."""
     try:
-        async for payment in _watch_payment(info, payment_id):
-            yield payment
-            await ctx.close()  # hold no connection while waiting
+        async for item in stream:
+            yield item
+            await ctx.close()
     finally:
         await ctx.close()
+
+
+async def watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
+    """The payment now, then at each change; ends when the viewer may no longer read it."""
+    async for payment in _holding_no_connection(info.context, _watch_payment(info, payment_id)):
+        yield payment
 
 
 async def _watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
@@ -396,13 +403,8 @@ async def _watch_payment(info: Info, payment_id: str) -> AsyncIterator[Payment]:
 
 async def watch_invoices(info: Info, organisation_id: str) -> AsyncIterator[Invoice]:
     """Each invoice of the organisation whose status or amount due changed, if the viewer may read it."""
-    ctx = info.context
-    try:
-        async for invoice in _watch_invoices(info, organisation_id):
-            yield invoice
-            await ctx.close()  # hold no connection while waiting
-    finally:
-        await ctx.close()
+    async for invoice in _holding_no_connection(info.context, _watch_invoices(info, organisation_id)):
+        yield invoice
 
 
 async def _watch_invoices(info: Info, organisation_id: str) -> AsyncIterator[Invoice]:
