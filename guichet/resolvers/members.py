@@ -18,7 +18,7 @@ from sqlalchemy import Select, exists, func, or_, select
 from guichet.domain import models
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.members import services
-from guichet.domain.members.rules import invitation_status
+from guichet.domain.members.rules import invitation_status, invitation_status_condition
 from guichet.policies.authz import engine_of
 from guichet.policies.rules import ROLES, ContactAccess
 from guichet.policies.store import load_access
@@ -327,15 +327,7 @@ async def organisation_invitations(
     now = info.context.now()
     statement = select(models.Invitation).where(models.Invitation.organisation_id == organisation.pk)
     if status:
-        wanted = {s.value for s in status}
-        conditions = []
-        for value in wanted & {"ACCEPTED", "REVOKED"}:
-            conditions.append(models.Invitation.status == value)
-        if "PENDING" in wanted:
-            conditions.append((models.Invitation.status == "PENDING") & (models.Invitation.expires_at > now))
-        if "EXPIRED" in wanted:
-            conditions.append((models.Invitation.status == "PENDING") & (models.Invitation.expires_at <= now))
-        statement = statement.where(or_(*conditions))
+        statement = statement.where(invitation_status_condition({s.value for s in status}, now))
     return await _page(
         info,
         statement,

@@ -8,10 +8,13 @@ primary admin), FORBIDDEN (changing one's own access).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, or_
+
+from guichet.domain import models
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.policies.rules import ContactAccess
 
@@ -29,6 +32,17 @@ def invitation_status(status: str, expires_at: datetime, now: datetime) -> str:
     if status == "PENDING" and expires_at <= now:
         return "EXPIRED"
     return status
+
+
+def invitation_status_condition(statuses: Iterable[str], now: datetime) -> ColumnElement[bool]:
+    """The SQL form of invitation_status: invitations showing one of `statuses` at `now`."""
+    invitation = models.Invitation
+    conditions: list[ColumnElement[bool]] = [invitation.status == s for s in set(statuses) & {"ACCEPTED", "REVOKED"}]
+    if "PENDING" in statuses:
+        conditions.append((invitation.status == "PENDING") & (invitation.expires_at > now))
+    if "EXPIRED" in statuses:
+        conditions.append((invitation.status == "PENDING") & (invitation.expires_at <= now))
+    return or_(*conditions)
 
 
 def is_admin(access: ContactAccess) -> bool:
