@@ -16,7 +16,6 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, exists, func, or_, select
 
 from guichet.domain import models
-from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.members import services
 from guichet.domain.members.rules import invitation_status, invitation_status_condition
 from guichet.policies.authz import engine_of
@@ -25,13 +24,10 @@ from guichet.policies.store import load_access
 from guichet.resolvers.context import Context, Info
 from guichet.resolvers.errors import run_mutation
 from guichet.resolvers.graphql_errors import domain_to_graphql
+from guichet.resolvers.pagination import paginate_by_id
 from guichet.schema.relay import (
     Connection,
-    build_connection,
-    decode_cursor,
     decode_id,
-    encode_cursor,
-    page_size,
     to_global_id,
 )
 
@@ -238,30 +234,12 @@ async def _page(
     to_node: Any,
     descending: bool = False,
 ) -> Connection[Any]:
-    """Keyset page over `statement` (rows of one or more entities) by id, ascending or descending."""
+    """A keyset page of `statement` on the request's read session, refusals as top-level errors."""
     with domain_to_graphql(info):
-        size = page_size(first)
-        cursor_id: int | None = None
-        if after is not None:
-            values = decode_cursor(after, field=["after"])
-            if len(values) != 1 or not values[0].isdigit():
-                raise DomainError(ErrorCode.VALIDATION, "cursor_invalid", field=["after"])
-            cursor_id = int(values[0])
-    async with info.context.read() as session:
-        total = (
-            await session.execute(select(func.count()).select_from(statement.order_by(None).subquery()))
-        ).scalar_one()
-        page = statement
-        if cursor_id is not None:
-            page = page.where(id_column < cursor_id if descending else id_column > cursor_id)
-        page = page.order_by(id_column.desc() if descending else id_column).limit(size + 1)
-        rows = (await session.execute(page)).all()
-    has_next = len(rows) > size
-    rows = rows[:size]
-    nodes = [to_node(*row) for row in rows]
-    return build_connection(
-        nodes, [encode_cursor(n.pk) for n in nodes], has_next=has_next, has_previous=cursor_id is not None, total=total
-    )
+        async with info.context.read() as session:
+            return await paginate_by_id(
+                session, statement, id_column, first=first, after=after, to_node=to_node, descending=descending
+            )
 
 
 async def organisation_members(

@@ -50,3 +50,43 @@ async def test_another_organisation_answers_null(gql, sessionmaker) -> None:
 async def test_without_credentials_viewer_is_null(gql) -> None:
     result = await gql("{ viewer { email } }")
     assert result == {"data": {"viewer": None}}
+
+
+async def test_billing_accounts_and_members_page_with_cursors(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        org = await make_organisation(session)
+        accounts = [await make_account(session, org, name=f"Site {i}") for i in range(3)]
+        admin = await make_member(session, org, primary_admin=True)
+        others = [await make_member(session, org, roles=[("FINANCE", None)]) for _ in range(2)]
+    from guichet.schema.relay import to_global_id
+
+    query = """query($id: ID!, $after: String) { organisation(id: $id) {
+      billingAccounts(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { number } } }
+      members(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { email } } } } }"""
+    org_id = to_global_id("Organisation", org.id)
+
+    first = (await gql(query, {"id": org_id}, token=admin.token))["data"]["organisation"]
+    accounts_page, members_page = first["billingAccounts"], first["members"]
+    second_accounts = (
+        await gql(
+            query.replace("members(first: 2, after: $after)", "members(first: 2)"),
+            {"id": org_id, "after": accounts_page["pageInfo"]["endCursor"]},
+            token=admin.token,
+        )
+    )["data"]["organisation"]["billingAccounts"]
+    second_members = (
+        await gql(
+            query.replace("billingAccounts(first: 2, after: $after)", "billingAccounts(first: 2)"),
+            {"id": org_id, "after": members_page["pageInfo"]["endCursor"]},
+            token=admin.token,
+        )
+    )["data"]["organisation"]["members"]
+
+    numbers = [e["node"]["number"] for e in accounts_page["edges"] + second_accounts["edges"]]
+    assert numbers == [a.number for a in accounts]
+    assert (accounts_page["totalCount"], accounts_page["pageInfo"]["hasNextPage"]) == (3, True)
+    assert second_accounts["pageInfo"]["hasNextPage"] is False
+    emails = [e["node"]["email"] for e in members_page["edges"] + second_members["edges"]]
+    assert sorted(emails) == sorted([admin.email, *(o.email for o in others)])
+    assert len(set(emails)) == 3 and members_page["totalCount"] == 3
+    assert second_members["pageInfo"]["hasNextPage"] is False
