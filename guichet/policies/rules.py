@@ -28,8 +28,9 @@ MODULES = (
     "MEMBERS",
     "REPORTS",
     "AUDIT",
+    "INTEGRATIONS",
 )
-ACTIONS = ("READ", "WRITE", "PAY", "EXPORT")
+ACTIONS = ("READ", "WRITE", "PAY", "EXPORT", "APPROVE")
 EFFECTS = ("allow", "deny")
 TEMPLATE_DOMAIN = "*"
 MODEL_PATH = Path(__file__).parent / "model.conf"

@@ -66,6 +66,7 @@ class Module(Enum):
     MEMBERS = "MEMBERS"
     REPORTS = "REPORTS"
     AUDIT = "AUDIT"
+    INTEGRATIONS = "INTEGRATIONS"
 
 
 @strawberry.enum(description="What may be done in a module.")
@@ -74,6 +75,7 @@ class Action(Enum):
     WRITE = "WRITE"
     PAY = "PAY"
     EXPORT = "EXPORT"
+    APPROVE = "APPROVE"
 
 
 @strawberry.enum(description="Where a contact's membership stands.")
