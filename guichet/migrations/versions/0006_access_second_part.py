@@ -61,9 +61,7 @@ ROLE_CELLS = (
 def _added_rows() -> list[tuple[str, str, str, str]]:
     """(subject, module, action, effect) of every template row this revision adds."""
     rows = [(f"role:{role}", module, action, "allow") for role, module, action in ROLE_CELLS]
-    new_permissions = sorted(
-        {(m, a) for m in MODULES for a in ACTIONS if m == "INTEGRATIONS" or a == "APPROVE"}
-    )
+    new_permissions = sorted({(m, a) for m in MODULES for a in ACTIONS if m == "INTEGRATIONS" or a == "APPROVE"})
     rows += [(f"grant:{m}:{a}", m, a, "allow") for m, a in new_permissions]
     rows += [(f"deny:{m}:{a}", m, a, "deny") for m, a in new_permissions]
     return rows
@@ -82,7 +80,9 @@ def _template(subject: str, module: str, action: str) -> sa.ColumnElement[bool]:
 def upgrade() -> None:
     bind = op.get_bind()
     for subject, module, action, effect in _added_rows():
-        present = bind.execute(sa.select(sa.func.count()).select_from(casbin_rule).where(_template(subject, module, action)))
+        present = bind.execute(
+            sa.select(sa.func.count()).select_from(casbin_rule).where(_template(subject, module, action))
+        )
         if present.scalar_one() == 0:
             op.bulk_insert(
                 casbin_rule,
