@@ -121,6 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         introspection=settings.introspection,
+        fast_path=settings.fast_path,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through
     # GET); strawberry refuses mutations over GET, JSON arrays (batching off) and non-JSON POST bodies.

@@ -41,6 +41,8 @@ class Settings:
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
+    # Compiled execution of queries (guichet/execution/); off: graphql-core executes everything.
+    fast_path: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -98,6 +100,7 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         demo=demo,
         graphiql=_flag(env.get("GUICHET_GRAPHIQL"), True),
         introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
+        fast_path=_flag(env.get("GUICHET_FASTPATH"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,

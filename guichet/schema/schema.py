@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from guichet.execution.executor import FastExecutor
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
 from guichet.schema.relay import Node
@@ -53,11 +54,13 @@ def build_schema(
     max_tokens: int = 1000,
     introspection: bool = True,
     extra_extensions: list[Any] | None = None,
+    fast_path: bool = True,
 ) -> strawberry.Schema:
     """The schema with its per-request extensions (factories, never shared instances: SEC-10).
 
     introspection=False refuses __schema/__type (SEC-12) and rewrites validation messages that
     would name the schema (SEC-14); unexpected errors are always masked and logged (SEC-16).
+    fast_path=False leaves every operation to graphql-core's executor (guichet/execution/).
     """
     Query = _merged("Query", QUERY_TYPES, "Entry points for reading.")
     Mutation = _merged("Mutation", MUTATION_TYPES, "Entry points for changing things; each takes one `input`.")
@@ -91,6 +94,7 @@ def build_schema(
         types=[Node],
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=True),
+        execution_context_class=FastExecutor if fast_path else None,
     )
 
 
