@@ -9,7 +9,8 @@ Covered: object types, lists, non-null, scalars and enums, `__typename`, fragmen
 fragments (flattened once by graphql-core's own collect_fields), aliases, arguments and variables
 (coerced per request exactly as graphql-core coerces them). Not covered, so the whole operation
 goes to graphql-core: directives anywhere in the document (@skip/@include make the selection
-depend on variables), interfaces and unions, introspection fields, executor middleware.
+depend on variables), introspection fields, executor middleware. Interfaces and unions are
+completed by their runtime type's plan, compiled when the type is first met.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from graphql import (
     GraphQLEnumType,
     GraphQLID,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLString,
+    GraphQLUnionType,
     OperationDefinitionNode,
     Undefined,
 )
@@ -124,13 +127,20 @@ class _Compiler:
         self.ex = ex
         self.schema = ex.schema
 
-    def output(self, return_type: GraphQLOutputType, details: list[FieldDetails]) -> tuple[Completer, bool]:
-        """(completer, whether anything below needs a path, i.e. calls a resolver)."""
+    def output(
+        self, return_type: GraphQLOutputType, details: list[FieldDetails], field: Any = None, depth: int = 0
+    ) -> tuple[Completer, bool]:
+        """(completer, whether anything below needs a path, i.e. calls a resolver).
+
+        `field` is (field definition, parent type) of the field whose value this completes and
+        `depth` the number of lists around this position (an abstract type's resolve_type gets
+        the field's resolve info, whose path is the field's, not the list item's).
+        """
         if isinstance(return_type, GraphQLNonNull):
-            inner, needs_path = self.output(return_type.of_type, details)
+            inner, needs_path = self.output(return_type.of_type, details, field, depth)
             return _non_null(inner), needs_path
         if isinstance(return_type, GraphQLList):
-            inner, needs_path = self.output(return_type.of_type, details)
+            inner, needs_path = self.output(return_type.of_type, details, field, depth + 1)
             return _list(inner, needs_path), needs_path
         if isinstance(return_type, (GraphQLScalarType, GraphQLEnumType)):
             return _leaf(return_type), False
@@ -146,6 +156,8 @@ class _Compiler:
             ).grouped_field_set
             fields, needs_path = self.object_fields(return_type, grouped)
             return _object(return_type, fields), needs_path
+        if isinstance(return_type, (GraphQLInterfaceType, GraphQLUnionType)) and field is not None:
+            return _abstract(return_type, details, field, depth), True
         raise Unsupported(f"abstract type {return_type}")
 
     def object_fields(self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]]) -> tuple[Any, bool]:
@@ -162,12 +174,13 @@ class _Compiler:
             field_def = self.schema.get_field(parent, name)
             if field_def is None:
                 raise Unsupported(f"unknown field {name}")
-            complete, needs_path = self.output(field_def.type, details)
+            complete, needs_path = self.output(field_def.type, details, (field_def, parent))
             resolve = field_def.resolve
             definition = (field_def.extensions or {}).get("strawberry-definition")
             if getattr(resolve, "_is_default", False) and definition is not None:
                 # Strawberry's basic field: its resolver is default_resolver(source, python_name).
-                plans.append((key, 1, (definition.default_resolver, definition.python_name), complete, needs_path))
+                how = (definition.default_resolver, definition.python_name, _fast_class(field_def.type))
+                plans.append((key, 1, how, complete, needs_path))
                 any_path = any_path or needs_path
                 continue
             resolver = resolve or self.ex.field_resolver
@@ -177,37 +190,86 @@ class _Compiler:
             call = (resolver, field_def, nodes, details[0], bool(field_def.args or details[0].node.arguments))
             plans.append((key, 2, call, complete, True))
             any_path = True
-        fields = tuple(plans)
-        parent_name = parent.name
+        return _generate(parent, tuple(plans)), any_path
 
-        def complete_fields(ex: FastExecutor, source: Any, path: Path | None) -> Any:
-            result: dict[str, Any] = {}
-            pending: list[str] | None = None
-            try:
-                for key, kind, how, complete, needs_path in fields:
-                    if kind == 1:
-                        getter, attribute = how
-                        value = complete(
-                            ex, getter(source, attribute), Path(path, key, parent_name) if needs_path else None
-                        )
-                    elif kind == 0:
-                        value = how
-                    else:
-                        value = ex.resolve_field(parent, source, how, complete, Path(path, key, parent_name))
-                    if value.__class__ is CoroutineType:
-                        if pending is None:
-                            pending = []
-                        pending.append(key)
-                    result[key] = value
-            except Exception:
-                if pending is not None:
-                    ex.abandoned.extend(result[k] for k in pending)
-                raise
-            if pending is not None:
-                return _settle(result, pending)
-            return result
 
-        return complete_fields, any_path
+def _fast_class(return_type: GraphQLOutputType) -> tuple[type | None, bool]:
+    """(the class a value of this leaf type passes through unchanged as, whether null is allowed)."""
+    nullable = not isinstance(return_type, GraphQLNonNull)
+    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if inner is GraphQLString or inner is GraphQLID:
+        return str, nullable
+    if inner is GraphQLBoolean:
+        return bool, nullable
+    return None, nullable
+
+
+def _generate(parent: GraphQLObjectType, plans: tuple[tuple[Any, ...], ...]) -> Completer:
+    """The completer of one object selection as straight-line Python (no loop, no dispatch).
+
+    Each field is one attribute read, a class check that lets ready strings and booleans through
+    as they are, and otherwise the field's completer; the result dict is filled in selection order.
+    """
+    names: dict[str, Any] = {"CO": CoroutineType, "Path": Path, "parent": parent, "parent_name": parent.name}
+    names["_settle"] = _settle
+    lines = [
+        "def complete_fields(ex, source, path):",
+        "    result = {}",
+        "    pending = None",
+        "    try:",
+    ]
+    for index, (key, kind, how, complete, needs_path) in enumerate(plans):
+        k = repr(key)  # a GraphQL name or alias: [_A-Za-z][_0-9A-Za-z]*
+        names[f"c{index}"] = complete
+        if kind == 0:
+            names[f"t{index}"] = how
+            lines.append(f"        result[{k}] = t{index}")
+            continue
+        if kind == 1:
+            getter, attribute, (fast, nullable) = how
+            names[f"a{index}"] = attribute
+            if getter is getattr and attribute.isidentifier() and not attribute.startswith("__"):
+                read = f"source.{attribute}"
+            else:
+                names[f"g{index}"] = getter
+                read = f"g{index}(source, a{index})"
+            lines.append(f"        v = {read}")
+            sub_path = f"Path(path, {k}, parent_name)" if needs_path else "None"
+            if fast is not None:
+                names[f"f{index}"] = fast
+                ready = f"v.__class__ is f{index}" + (" or v is None" if nullable else "")
+                lines.append(f"        if {ready}:")
+                lines.append(f"            result[{k}] = v")
+                lines.append("        else:")
+                indent = "            "
+            else:
+                indent = "        "
+            lines.append(f"{indent}v = c{index}(ex, v, {sub_path})")
+        else:
+            names[f"h{index}"] = how
+            indent = "        "
+            lines.append(
+                f"{indent}v = ex.resolve_field(parent, source, h{index}, c{index}, Path(path, {k}, parent_name))"
+            )
+        lines.append(f"{indent}if v.__class__ is CO:")
+        lines.append(f"{indent}    if pending is None:")
+        lines.append(f"{indent}        pending = []")
+        lines.append(f"{indent}    pending.append({k})")
+        lines.append(f"{indent}result[{k}] = v")
+    if not plans:
+        lines.append("        pass")
+    lines += [
+        "    except Exception:",
+        "        if pending is not None:",
+        "            ex.abandoned.extend(result[key] for key in pending)",
+        "        raise",
+        "    if pending is not None:",
+        "        return _settle(result, pending)",
+        "    return result",
+    ]
+    code = compile("\n".join(lines), f"<plan {parent.name}>", "exec")
+    exec(code, names)  # noqa: S102 - our own generated code, no input text in it
+    return names["complete_fields"]  # type: ignore[no-any-return]
 
 
 async def _settle(container: Any, positions: list[Any]) -> Any:
@@ -310,6 +372,43 @@ def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
         elif ex.is_awaitable(value):
             return _later(value, complete, ex, path)
         return fields(ex, value, path)
+
+    return complete
+
+
+def _abstract(
+    return_type: GraphQLInterfaceType | GraphQLUnionType, details: list[FieldDetails], field: Any, depth: int
+) -> Completer:
+    """An interface or union value: its runtime type by resolve_type (given the field's info, as
+    graphql-core gives it), then that type's completer, compiled on first sight of the type."""
+    field_def, parent = field
+    nodes = [d.node for d in details]
+    by_type: dict[str, Completer] = {}
+
+    def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
+        if value is None:
+            return None
+        if ex.is_awaitable(value):
+            return _later(value, complete, ex, path)
+        field_path = path
+        for _ in range(depth):
+            field_path = field_path.prev  # type: ignore[union-attr]
+        info = ex.build_resolve_info(field_def, nodes, parent, field_path)  # type: ignore[arg-type]
+        resolve_type = return_type.resolve_type or ex.type_resolver
+        name = resolve_type(value, info, return_type)
+        if not isinstance(name, str):
+            raise Fallback("resolve_type gave no type name")
+        completer = by_type.get(name)
+        if completer is None:
+            runtime_type = ex.schema.get_type(name)
+            if not isinstance(runtime_type, GraphQLObjectType) or not ex.schema.is_sub_type(return_type, runtime_type):
+                raise Fallback("resolve_type gave no possible object type")
+            try:
+                completer = _Compiler(ex).output(runtime_type, details)[0]
+            except Unsupported as reason:
+                raise Fallback(str(reason)) from None
+            by_type[name] = completer
+        return completer(ex, value, path)
 
     return complete
 

@@ -111,7 +111,6 @@ async def test_a_refusal_inside_the_page_keeps_graphql_cores_errors_and_paths(ht
             "query Skipped($id: ID!, $no: Boolean!) { organisation(id: $id) { name kind @include(if: $no) } }",
             "unsupported: directives",
         ),
-        ("query Node($id: ID!) { node(id: $id) { id } }", "unsupported: abstract type Node"),
     ],
 )
 async def test_documents_the_plan_does_not_cover_are_left_to_graphql_core(
@@ -126,3 +125,28 @@ async def test_documents_the_plan_does_not_cover_are_left_to_graphql_core(
     assert b'"errors"' not in fast
     assert fast == reference
     assert _outcomes(query) == {why}
+
+
+async def test_interfaces_are_completed_by_their_runtime_types_plan(http, reference_http, sessionmaker):
+    org_id, finance, _ = await _world(sessionmaker)
+    page = "query($id: ID!) { organisation(id: $id) { invoices(first: 2) { edges { node { id } } } } }"
+    first = await http.post(
+        "/graphql",
+        json={"query": page, "variables": {"id": org_id}},
+        headers={"Authorization": f"Bearer {finance.token}"},
+    )
+    invoice_ids = [e["node"]["id"] for e in first.json()["data"]["organisation"]["invoices"]["edges"]]
+    query = (
+        "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { __typename id "
+        "... on Invoice { number total { amount } billingAccount { name } } ... on Organisation { name } } }"
+    )
+    variables = {"ids": [*invoice_ids, org_id, to_global_id("Invoice", 999999), "not-an-id"]}
+
+    fast = await _post(http, query, variables, finance.token)
+    reference = await _post(reference_http, query, variables, finance.token)
+
+    assert fast.count(b'"__typename":"Invoice"') == 2
+    assert b'"__typename":"Organisation"' in fast
+    assert fast.count(b"null") == 2
+    assert fast == reference
+    assert _outcomes(query) == {"fast"}
