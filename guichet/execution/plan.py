@@ -16,6 +16,9 @@ completed by their runtime type's plan, compiled when the type is first met.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
@@ -328,6 +331,13 @@ def _list(inner: Completer, needs_path: bool) -> Completer:
     return complete
 
 
+# The object types' classes -> whether their instances can be awaited (False for every plain type).
+_AWAITABLE_CLASS: dict[type, bool] = {}
+
+# Classes whose values are never awaitable: a leaf of one of them goes straight to its serializer.
+_PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
+
+
 def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
     coerce = return_type.coerce_output_value
     exact: type | None = None
@@ -335,18 +345,21 @@ def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
         exact = str
     elif return_type is GraphQLBoolean:
         exact = bool
+    is_int = return_type is GraphQLInt
 
     def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
         if value is None:
             return None
-        if value.__class__ is exact:
+        cls = value.__class__
+        if cls is exact:
             return value
-        if return_type is GraphQLInt and value.__class__ is int and MIN_INT <= value <= MAX_INT:
+        if is_int and cls is int and MIN_INT <= value <= MAX_INT:
             return value
-        if ex.is_awaitable(value):
-            return _later(value, complete, ex, path)
-        if isinstance(value, Exception):
-            raise Fallback("an exception as a value")
+        if cls not in _PLAIN and not isinstance(value, Enum):
+            if ex.is_awaitable(value):
+                return _later(value, complete, ex, path)
+            if isinstance(value, Exception):
+                raise Fallback("an exception as a value")
         try:
             result = coerce(value)
         except Exception as error:
@@ -360,6 +373,11 @@ def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
 
 def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
     is_type_of = return_type.is_type_of
+    definition = (return_type.extensions or {}).get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    if isinstance(origin, type) and origin not in _AWAITABLE_CLASS:
+        # `await` looks __await__ up on the class: instances of a class without one never are.
+        _AWAITABLE_CLASS[origin] = hasattr(origin, "__await__")
 
     def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
         if value is None:
@@ -369,7 +387,7 @@ def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
                 if ex.is_awaitable(value):
                     return _later(value, complete, ex, path)
                 raise Fallback("is_type_of refused the value")
-        elif ex.is_awaitable(value):
+        elif _AWAITABLE_CLASS.get(value.__class__, True) and ex.is_awaitable(value):
             return _later(value, complete, ex, path)
         return fields(ex, value, path)
 
