@@ -140,7 +140,12 @@ class _Compiler:
         the field's resolve info, whose path is the field's, not the list item's).
         """
         if isinstance(return_type, GraphQLNonNull):
-            inner, needs_path = self.output(return_type.of_type, details, field, depth)
+            of_type = return_type.of_type
+            if isinstance(of_type, (GraphQLScalarType, GraphQLEnumType)):
+                return _leaf(of_type, non_null=True), False
+            inner, needs_path = self.output(of_type, details, field, depth)
+            if isinstance(of_type, GraphQLObjectType):
+                return _object(of_type, inner.fields, non_null=True), needs_path  # type: ignore[attr-defined]
             return _non_null(inner), needs_path
         if isinstance(return_type, GraphQLList):
             inner, needs_path = self.output(return_type.of_type, details, field, depth + 1)
@@ -338,7 +343,8 @@ _AWAITABLE_CLASS: dict[type, bool] = {}
 _PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
 
 
-def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
+def _leaf(return_type: GraphQLScalarType | GraphQLEnumType, *, non_null: bool = False) -> Completer:
+    """A scalar or enum value; with non_null, null is graphql-core's error (so: Fallback)."""
     coerce = return_type.coerce_output_value
     exact: type | None = None
     if return_type is GraphQLString or return_type is GraphQLID:
@@ -349,6 +355,8 @@ def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
 
     def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
         if value is None:
+            if non_null:
+                raise Fallback("null in a non-null position")
             return None
         cls = value.__class__
         if cls is exact:
@@ -371,7 +379,8 @@ def _leaf(return_type: GraphQLScalarType | GraphQLEnumType) -> Completer:
     return complete
 
 
-def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
+def _object(return_type: GraphQLObjectType, fields: Completer, *, non_null: bool = False) -> Completer:
+    """An object value: is_type_of as graphql-core checks it, then its fields' completer."""
     is_type_of = return_type.is_type_of
     definition = (return_type.extensions or {}).get("strawberry-definition")
     origin = getattr(definition, "origin", None)
@@ -381,6 +390,8 @@ def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
 
     def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
         if value is None:
+            if non_null:
+                raise Fallback("null in a non-null position")
             return None
         if is_type_of is not None:
             if not is_type_of(value, None):
@@ -391,6 +402,7 @@ def _object(return_type: GraphQLObjectType, fields: Completer) -> Completer:
             return _later(value, complete, ex, path)
         return fields(ex, value, path)
 
+    complete.fields = fields  # type: ignore[attr-defined]
     return complete
 
 

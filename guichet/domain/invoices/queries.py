@@ -95,6 +95,10 @@ class InvoiceCriteria:
             raise DomainErrors(errors)
 
 
+# The page row attribute each ordering sorts by.
+_SORT_ATTRIBUTES = {"DUE_DATE": "due_date", "ISSUE_DATE": "issue_date", "TOTAL": "total_minor", "NUMBER": "number"}
+
+
 @dataclass(frozen=True)
 class InvoiceOrdering:
     """Sort key and direction; the id (same direction) breaks ties so pages never overlap."""
@@ -113,13 +117,7 @@ class InvoiceOrdering:
 
     def key_of(self, row: Any) -> tuple[Any, int]:
         """The keyset position of a page row (sort value, id)."""
-        value = {
-            "DUE_DATE": row.due_date,
-            "ISSUE_DATE": row.issue_date,
-            "TOTAL": row.total_minor,
-            "NUMBER": row.number,
-        }[self.field]
-        return value, row.id
+        return getattr(row, _SORT_ATTRIBUTES[self.field]), row.id
 
     def parse_key(self, values: Sequence[str], *, field: list[str]) -> tuple[Any, int]:
         """Turn a cursor's texts back into a position; raise DomainError(VALIDATION) if it is not one
