@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 from aiodataloader import DataLoader
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from guichet import events
 from guichet.domain import models
@@ -196,6 +196,16 @@ async def organisation_payments(
     )
 
 
+# Built once (keys bound per call): a page's payments build no statement and no cache key.
+_PAYMENTS_BY_INVOICE = (
+    select(PaymentInvoice.invoice_id, PaymentRow)
+    .join(PaymentRow, PaymentRow.id == PaymentInvoice.payment_id)
+    .where(PaymentInvoice.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
+    .order_by(PaymentRow.id.desc())
+    .execution_options(populate_existing=True)
+)
+
+
 class PaymentsByInvoiceIdLoader(DataLoader[int, list[PaymentRow]]):
     """Invoice id -> its payments (newest first): one query for a whole page's Invoice.payments."""
 
@@ -205,15 +215,7 @@ class PaymentsByInvoiceIdLoader(DataLoader[int, list[PaymentRow]]):
 
     async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PaymentRow]]:
         async with self.ctx.read() as session:
-            pairs = (
-                await session.execute(
-                    select(PaymentInvoice.invoice_id, PaymentRow)
-                    .join(PaymentRow, PaymentRow.id == PaymentInvoice.payment_id)
-                    .where(PaymentInvoice.invoice_id.in_(list(keys)))
-                    .order_by(PaymentRow.id.desc())
-                    .execution_options(populate_existing=True)
-                )
-            ).all()
+            pairs = (await session.execute(_PAYMENTS_BY_INVOICE, {"invoice_ids": list(keys)})).all()
         readable = {r.id for r in await _readable(self.ctx, list({p.id: p for _, p in pairs}.values()))}
         grouped: dict[int, list[PaymentRow]] = defaultdict(list)
         for invoice_id, payment in pairs:
