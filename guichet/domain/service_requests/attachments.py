@@ -268,15 +268,12 @@ async def _sweep_strays(uow: UnitOfWork, store: FileStore, cutoff: datetime) -> 
     for start in range(0, len(candidates), 500):
         chunk = candidates[start : start + 500]
         async with uow() as session:
-            kept = set(
-                (
-                    await session.execute(
-                        select(Attachment.organisation_id, Attachment.file_name).where(
-                            Attachment.file_name.in_([name for _, name in chunk])
-                        )
-                    )
-                ).tuples()
+            rows = await session.execute(
+                select(Attachment.organisation_id, Attachment.file_name).where(
+                    Attachment.file_name.in_([name for _, name in chunk])
+                )
             )
+            kept = {(row[0], row[1]) for row in rows}
         for organisation_id, name in chunk:
             if (organisation_id, name) not in kept:
                 await asyncio.to_thread(store.remove, organisation_id, name)

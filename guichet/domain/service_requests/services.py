@@ -342,7 +342,7 @@ async def _resolve_links(session: AsyncSession, actor: Actor, new: NewRequest) -
                         models.Line.id.in_(line_ids), models.Line.organisation_id == actor.organisation_id
                     )
                 )
-            ).tuples()
+            ).all()
         )
         for index, line_id in enumerate(line_ids):
             line_account = rows.get(line_id)
