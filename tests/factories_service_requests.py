@@ -117,7 +117,9 @@ async def open_request(
         invoice_id=world.invoice.id if category is Category.BILLING_CLAIM else None,
         attachment_ids=attachment_ids,
     )
-    outcome = await create_service_request(uow_of(sessionmaker), actor=world.actor, new=new, categories_file=None, now=now)
+    outcome = await create_service_request(
+        uow_of(sessionmaker), actor=world.actor, new=new, categories_file=None, now=now
+    )
     return outcome.request
 
 
@@ -131,7 +133,9 @@ async def force_status(sessionmaker: Any, request_id: int, status: str, *, at: d
         )
 
 
-def signed(payload: dict[str, Any] | bytes, *, at: datetime, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+def signed(
+    payload: dict[str, Any] | bytes, *, at: datetime, secret: str = WEBHOOK_SECRET
+) -> tuple[bytes, dict[str, str]]:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     return body, {
         "Guichet-Signature": signature_header(body, secret, int(at.timestamp())),

@@ -43,10 +43,14 @@ async def test_acknowledging_moves_the_request_records_it_and_emails_the_creator
             )
         ).all()
         audit = (
-            await session.execute(
-                select(models.AuditEvent.action).where(models.AuditEvent.organisation_id == world.org.id)
+            (
+                await session.execute(
+                    select(models.AuditEvent.action).where(models.AuditEvent.organisation_id == world.org.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert [tuple(h) for h in history] == [("SUBMITTED", world.creator.contact_id), ("ACKNOWLEDGED", None)]
     assert audit == ["service_request.created", "service_request.status_changed"]
     emails = await emails_to(sessionmaker, world.creator.email)
@@ -208,7 +212,11 @@ async def test_the_back_office_resolves_with_a_resolution_and_closes(http, sessi
         for body in (
             {"number": request.number, "status": "ACKNOWLEDGED"},
             {"number": request.number, "status": "IN_PROGRESS"},
-            {"number": request.number, "status": "RESOLVED", "resolution": {"code": "fixed", "summary": "Relais remplacé"}},
+            {
+                "number": request.number,
+                "status": "RESOLVED",
+                "resolution": {"code": "fixed", "summary": "Relais remplacé"},
+            },
             {"number": request.number, "status": "CLOSED"},
         )
     ]
