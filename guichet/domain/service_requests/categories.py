@@ -177,12 +177,23 @@ async def import_category_settings(
     wanted: dict[str, tuple[int | None, int | None]] = {}
     for index, entry in enumerate(entries):
         where = f"{path}[{index}]"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: must be an object")
+        unknown = sorted(set(entry) - {"category", "responseHours", "resolutionHours"})
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown field {unknown[0]!r} (expected category, responseHours, resolutionHours)"
+            )
         name = entry.get("category")
         if name not in Category.__members__:
             raise ValueError(f"{where}.category: unknown category {name!r}")
+        if name in wanted:
+            raise ValueError(f"{where}.category: {name} is listed twice")
+        # An omitted key keeps the default; an explicit null means no commitment.
+        base = DEFAULTS[Category(str(name))]
         wanted[str(name)] = (
-            _hours(entry.get("responseHours"), f"{where}.responseHours"),
-            _hours(entry.get("resolutionHours"), f"{where}.resolutionHours"),
+            _hours(entry.get("responseHours", base.response_hours), f"{where}.responseHours"),
+            _hours(entry.get("resolutionHours", base.resolution_hours), f"{where}.resolutionHours"),
         )
     rows = {
         r.category: r
