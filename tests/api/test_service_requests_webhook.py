@@ -3,11 +3,13 @@ change nothing (OPERATIONS.md, back-office webhooks)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from guichet import events
 from guichet.domain import models
 from guichet.domain.models.service_requests import ServiceRequestComment, ServiceRequestStatusChange
 from tests.conftest import TEST_NOW
@@ -226,3 +228,15 @@ async def test_the_back_office_resolves_with_a_resolution_and_closes(http, sessi
     assert (stored.status, stored.resolution_code, stored.resolution_summary) == ("CLOSED", "fixed", "Relais remplacé")
     assert (stored.resolved_at, stored.closed_at) == (TEST_NOW, TEST_NOW)
     assert len(await emails_to(sessionmaker, world.creator.email)) == 4
+
+
+async def test_a_move_is_published_to_the_organisations_subscribers(app, http, sessionmaker) -> None:
+    world = await make_sr_world(sessionmaker)
+    request = await open_request(sessionmaker, world)
+    broker = app.state.guichet.services[events.SERVICE_KEY]
+
+    async with broker.listen(events.service_requests_topic(world.org.id)) as queue:
+        await back_office(http, {"number": request.number, "status": "ACKNOWLEDGED"})
+        message = await asyncio.wait_for(queue.get(), timeout=10)
+
+    assert message == {"kind": "service_request", "id": request.id, "org": world.org.id}
