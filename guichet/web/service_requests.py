@@ -18,6 +18,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -121,11 +122,13 @@ async def download(request: Request) -> Response:
     if found is None:
         return PlainTextResponse("Forbidden", status_code=403, headers=_NO_STORE)
     attachment, data = found
-    filename = _SAFE_FILENAME.sub("_", attachment.filename)
+    fallback = _SAFE_FILENAME.sub("_", attachment.filename)
+    # RFC 6266: an ASCII fallback plus the UTF-8 name (« pièce jointe.pdf » stays readable).
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.filename, safe='')}"
     return Response(
         data,
         media_type=attachment.content_type,
-        headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={**_NO_STORE, "Content-Disposition": disposition},
     )
 
 

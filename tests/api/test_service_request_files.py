@@ -73,6 +73,9 @@ async def test_an_announced_file_is_stored_and_served_back_by_its_link(
     assert got.content == data
     assert got.headers["content-type"].split(";")[0] == content_type
     assert got.headers["cache-control"] == "no-store"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename=\"pi_ce_jointe.bin\"; filename*=UTF-8''pi%C3%A8ce%20jointe.bin"
+    )
     row = await _row(sessionmaker, upload.attachment.id)
     assert row.status == "UPLOADED"
     assert stored_files(settings.files_dir) == [f"{world.org.id}/{row.file_name}"]

@@ -240,3 +240,16 @@ async def test_a_move_is_published_to_the_organisations_subscribers(app, http, s
         message = await asyncio.wait_for(queue.get(), timeout=10)
 
     assert message == {"kind": "service_request", "id": request.id, "org": world.org.id}
+
+
+async def test_the_same_event_delivered_three_times_at_once_is_applied_once(http, sessionmaker) -> None:
+    world = await make_sr_world(sessionmaker)
+    request = await open_request(sessionmaker, world)
+    event = {"eventId": "bo-race", "number": request.number, "status": "ACKNOWLEDGED", "comment": "Reçu."}
+
+    answers = await asyncio.gather(*(back_office(http, event) for _ in range(3)))
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert sorted(a.json()["replayed"] for a in answers) == [False, True, True]
+    after = await snapshot(sessionmaker)
+    assert (after.events, after.comments, after.history, after.emails) == (1, 1, 2, 1)
