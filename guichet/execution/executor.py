@@ -1,7 +1,7 @@
 """The executor class the schema gives graphql-core: compiled plans for queries, graphql-core otherwise.
 
-One plan per validated operation (the ParserCache hands back the same document object for the
-same text, so the plan is found by the operation node's identity). Queries only: mutations run
+One plan per validated operation and schema (the ParserCache hands back the same document object
+for the same text, so the plan is found by the identity of the operation node and the schema). Queries only: mutations run
 their fields serially with side effects, so a retry is not free; subscription events are left
 to graphql-core as well. When a plan cannot complete (see plan.py), whatever it started is
 awaited to its end and graphql-core executes the operation from the start in the same request
@@ -32,8 +32,9 @@ from guichet.execution.plan import Fallback, Plan, Unsupported, arguments, compi
 log = logging.getLogger("guichet.execution")
 
 MAX_PLANS = 512
-# id(operation node) -> (the node, kept alive so its id is not reused; its plan or why there is none)
-_PLANS: dict[int, tuple[Any, Plan | str]] = {}
+# (id(schema), id(operation node)) -> (both, kept alive so their ids are not reused; the plan or why
+# there is none). The schema is part of the key: ParserCache shares one document between schemas.
+_PLANS: dict[tuple[int, int], tuple[Any, Any, Plan | str]] = {}
 # (document text or "?", outcome) -> count; outcome is "fast", "fallback: <why>" or "unsupported: <why>"
 COVERAGE: Counter[tuple[str, str]] = Counter()
 MISMATCHES: list[dict[str, Any]] = []
@@ -57,10 +58,11 @@ def _document_text(operation: Any) -> str:
 
 def plan_for(executor: FastExecutor) -> Plan | str:
     """The operation's plan, compiled on first use, or the reason it has none."""
-    operation = executor.operation
-    found = _PLANS.get(id(operation))
-    if found is not None and found[0] is operation:
-        return found[1]
+    operation, schema = executor.operation, executor.schema
+    key = (id(schema), id(operation))
+    found = _PLANS.get(key)
+    if found is not None and found[0] is schema and found[1] is operation:
+        return found[2]
     plan: Plan | str
     try:
         plan = compile_operation(executor)
@@ -68,7 +70,7 @@ def plan_for(executor: FastExecutor) -> Plan | str:
         plan = str(reason)
     if len(_PLANS) >= MAX_PLANS:
         _PLANS.clear()
-    _PLANS[id(operation)] = (operation, plan)
+    _PLANS[key] = (schema, operation, plan)
     return plan
 
 
