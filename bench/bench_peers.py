@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_peers [--peers DIR] [--targets "pgl5 floor guichet"] [--load]
 
-Drives the peer harness (`run.sh install start check bench lat1 stop` in DIR, default the
+Drives the peer harness (`run.sh` install, start, check, bench, lat1, stop in DIR, default the
 `peers` folder beside this checkout's parent, or $GUICHET_PEERS_DIR) with GUICHET_DIR set to this
 checkout: 16 connections for 3 alternating rounds, then 1 connection. --load first copies the
 peers' data into database guichet_peer (the harness's guichet/load.py; needed once, and again
@@ -61,20 +61,21 @@ def main() -> int:
         subprocess.run([sys.executable, str(args.peers / "guichet" / "load.py")], check=True)
     env = dict(os.environ, GUICHET_DIR=str(ROOT), TARGETS=args.targets, GUICHET_FASTPATH_VERIFY="0")
     servers = " ".join(dict.fromkeys(["floor", *args.targets.split()]))
-    env.setdefault("SERVERS", servers)
-    process = subprocess.run(
-        ["bash", str(run_sh), "install", "start", "check", "bench", "lat1", "stop"],
-        cwd=args.peers,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    print(process.stdout)
-    if process.returncode != 0:
-        print(process.stderr[-3000:], file=sys.stderr)
+    env["SERVERS"] = os.environ.get("SERVERS", servers)
+    output = []
+    try:
+        for step in ("install", "start", "check", "bench", "lat1"):  # run.sh takes one step at a time
+            process = subprocess.run(
+                ["bash", str(run_sh), step], cwd=args.peers, env=env, capture_output=True, text=True
+            )
+            print(process.stdout, flush=True)
+            output.append(process.stdout)
+            if process.returncode != 0:
+                print(process.stderr[-3000:], file=sys.stderr)
+                return process.returncode
+    finally:
         subprocess.run(["bash", str(run_sh), "stop"], cwd=args.peers, env=env, capture_output=True)
-        return process.returncode
-    found = tables(process.stdout)
+    found = tables("".join(output))
     if len(found) < 2 or "guichet" not in found[0]:
         print("bench: could not read the harness's tables", file=sys.stderr)
         return 1
