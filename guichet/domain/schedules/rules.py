@@ -61,7 +61,9 @@ class PlannedInstallment:
 
 
 def split_installments(total_minor: int, count: int) -> list[int]:
-    """Equal parts adding up to `total_minor` exactly, the remainder units on the first ones.
+    """Equal parts adding up to `total_minor` exactly, the remainder units all on the first one.
+
+    127.96 in 3 -> 42.66, 42.65, 42.65; 200.00 in 3 -> 66.68, 66.66, 66.66.
 
     Raise MoneyError for a count below 1 or above the total (every part is at least one minor unit).
     """
