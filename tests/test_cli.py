@@ -54,7 +54,7 @@ def test_import_loads_a_feed_and_a_second_import_changes_nothing(database_url: s
     assert (first.returncode, first.stderr) == (0, ""), first.stderr
     assert first.stdout == (
         f"imported {feed}: 2 organisations (2 created), 3 billing accounts (3 created), 4 lines (4 created), "
-        "3 contacts (3 created), 4 invoices (4 created)\n"
+        "3 contacts (3 created), 4 invoices (4 created), 0 schedules\n"
     )
     assert after_first == {
         "organisations": 2,
@@ -70,6 +70,22 @@ def test_import_loads_a_feed_and_a_second_import_changes_nothing(database_url: s
     assert (second.returncode, second.stderr) == (0, ""), second.stderr
     assert "4 invoices (4 unchanged)" in second.stdout
     assert row_counts(database_url) == after_first
+
+
+def test_the_readme_example_feed_imports_cleanly_and_counts_its_schedules(database_url: str) -> None:
+    env = guichet_env(database_url)
+    feed = str(REPO / "examples" / "feed.json")
+
+    first = run_guichet("import", feed, env=env)
+    second = run_guichet("import", feed, env=env)
+
+    assert (first.returncode, first.stderr) == (0, ""), first.stderr
+    assert first.stdout == (
+        f"imported {feed}: 2 organisations (2 created), 1 billing accounts (1 created), 2 lines (2 created), "
+        "3 contacts (3 created), 2 invoices (2 created), 1 schedules (1 created)\n"
+    )
+    assert (second.returncode, second.stderr) == (0, ""), second.stderr
+    assert second.stdout.endswith("2 invoices (2 unchanged), 1 schedules (1 unchanged)\n")
 
 
 def test_a_bad_feed_exits_non_zero_with_one_line_and_writes_nothing(database_url: str, tmp_path: Path) -> None:
