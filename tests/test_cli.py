@@ -54,7 +54,7 @@ def test_import_loads_a_feed_and_a_second_import_changes_nothing(database_url: s
     assert (first.returncode, first.stderr) == (0, ""), first.stderr
     assert first.stdout == (
         f"imported {feed}: 2 organisations (2 created), 3 billing accounts (3 created), 4 lines (4 created), "
-        "3 contacts (3 created), 4 invoices (4 created), 0 schedules\n"
+        "3 contacts (3 created), 4 invoices (4 created)\n"
     )
     assert after_first == {
         "organisations": 2,

@@ -81,9 +81,11 @@ class ImportReport:
         return any(t.created or t.updated for t in self.tallies.values())
 
     def summary(self) -> str:
-        """One line for the operator, e.g. '2 organisations (1 created, 1 unchanged), ...'."""
+        """One line for the operator, e.g. '2 organisations (1 created, 1 unchanged), ...'; schedules when any."""
         parts = []
         for kind, tally in self.tallies.items():
+            if kind == "schedules" and not tally.total:
+                continue  # only individuals' feeds carry instalment plans: no "0 schedules" noise
             detail = ", ".join(
                 f"{n} {word}"
                 for n, word in ((tally.created, "created"), (tally.updated, "updated"), (tally.unchanged, "unchanged"))
