@@ -27,3 +27,51 @@ async def upgrade_async(database_url: str, revision: str = "head") -> None:
     import asyncio
 
     await asyncio.to_thread(upgrade, database_url, revision)
+
+
+def create_database(database_url: str) -> bool:
+    """Create the database `database_url` names unless it exists; return whether it was created.
+
+    PostgreSQL: connects to the server's `postgres` database with the same credentials and runs
+    CREATE DATABASE (the role needs CREATEDB). SQLite: creates the file and its folder.
+    """
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return False
+        path = Path(url.database)
+        if path.exists():
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        import sqlite3
+
+        sqlite3.connect(path).close()
+        return True
+    return asyncio.run(_create_postgres_database(database_url))
+
+
+async def _create_postgres_database(database_url: str) -> bool:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = make_url(database_url)
+    name = url.database or ""
+    if not name:
+        raise ValueError("GUICHET_DATABASE_URL names no database")
+    # CREATE DATABASE cannot run inside a transaction block.
+    engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if found.first() is not None:
+                return False
+            quoted = connection.dialect.identifier_preparer.quote_identifier(name)
+            await connection.execute(text(f"CREATE DATABASE {quoted}"))
+            return True
+    finally:
+        await engine.dispose()

@@ -22,6 +22,13 @@ class GuichetGroup(click.Group):
         except SettingsError as error:
             click.echo(f"guichet: {error}", err=True)
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and explicit exits keep click's own one-line output and status
+        except Exception as error:  # a database down, missing or not migrated: one line, no traceback
+            from guichet.cli.errors import one_line
+
+            click.echo(f"guichet: {one_line(error, database_url())}", err=True)
+            sys.exit(1)
 
 
 @click.group(cls=GuichetGroup)
@@ -63,6 +70,17 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 @cli.group()
 def db() -> None:
     """Database administration."""
+
+
+@db.command("create")
+def db_create() -> None:
+    """Create the configured database if it does not exist (idempotent); then run `db upgrade`."""
+    from guichet.cli.errors import where
+    from guichet.migrate import create_database
+
+    url = database_url()
+    created = create_database(url)
+    click.echo(f"{where(url)} {'created' if created else 'already exists'}")
 
 
 @db.command("upgrade")
