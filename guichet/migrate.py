@@ -75,3 +75,45 @@ async def _create_postgres_database(database_url: str) -> bool:
             return True
     finally:
         await engine.dispose()
+
+
+class DatabaseNotReady(RuntimeError):
+    """The database answers but is not migrated to this version's schema (one line for the CLI)."""
+
+
+def check_database(database_url: str) -> None:
+    """Connect once and check the schema is this version's, before a server starts on it.
+
+    Raise the driver's error when the database is missing or unreachable (the CLI turns it into one
+    line), and DatabaseNotReady when it was never migrated or lags behind the code.
+    """
+    import asyncio
+
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    current = asyncio.run(_current_revisions(database_url))
+    if current is None:
+        raise DatabaseNotReady("the database was never migrated: run `guichet db upgrade`")
+    if current != heads:
+        raise DatabaseNotReady(
+            f"the database is at revision {', '.join(sorted(current)) or 'none'}, this version needs "
+            f"{', '.join(sorted(heads))}: run `guichet db upgrade`"
+        )
+
+
+async def _current_revisions(database_url: str) -> set[str] | None:
+    from sqlalchemy import inspect, text
+
+    from guichet.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            has_table = await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version"))
+            if not has_table:
+                return None
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return {row[0] for row in rows}
+    finally:
+        await engine.dispose()

@@ -223,3 +223,22 @@ def test_an_unreachable_database_is_one_line_for_every_command(tmp_path: Path) -
         assert result.stderr.startswith(f"guichet: cannot reach database guichet on 127.0.0.1:{port}: "), result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
         assert "s3cret" not in result.stderr
+
+
+def test_serve_on_a_database_never_migrated_is_one_line_and_starts_nothing(tmp_path: Path) -> None:
+    env = guichet_env(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+
+    result = run_guichet("serve", "--port", str(free_port()), env=env, timeout=60)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == "guichet: the database was never migrated: run `guichet db upgrade`\n"
+
+
+def test_serve_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    env = guichet_env(f"postgresql+asyncpg://guichet@127.0.0.1:{free_port()}/guichet")
+
+    result = run_guichet("serve", "--port", str(free_port()), env=env, timeout=60)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("guichet: cannot reach database guichet on 127.0.0.1:")
+    assert result.stderr.count("\n") == 1

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from guichet.domain.feed.errors import FeedError
+from guichet.migrate import DatabaseNotReady
 
 # PostgreSQL's SQLSTATE for "database does not exist".
 INVALID_CATALOG_NAME = "3D000"
@@ -37,7 +38,7 @@ def _first_line(text: str) -> str:
 
 def one_line(error: BaseException, database_url: str | None = None) -> str:
     """The reason to print after "guichet: " for `error` (a single line, no secret, no SQL parameters)."""
-    if isinstance(error, FeedError):
+    if isinstance(error, (FeedError, DatabaseNotReady)):
         return str(error)
     target = where(database_url) if database_url else "the database"
     if isinstance(error, DBAPIError):

@@ -56,6 +56,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
         os.environ["GUICHET_DEMO"] = "1"  # workers re-read the settings
         prepare_demo(settings)
+    from guichet.migrate import check_database
+
+    check_database(settings.database_url)  # a missing or unmigrated database: one line, not a worker's traceback
     uvicorn.run(
         "guichet.asgi:app",
         host=host,
