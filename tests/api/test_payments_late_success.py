@@ -19,7 +19,7 @@ from guichet.domain.models.payments import Payment, PaymentReconciliation, Webho
 from guichet.domain.payments import expire_payments
 from guichet.settings import Settings
 from tests.conftest import TEST_NOW
-from tests.factories import make_member
+from tests.factories import make_account, make_member
 from tests.factories_card_charges import VISA_OK
 from tests.factories_payments import PAY, PAYMENT, make_pay_world, pay_input, send_webhook, snapshot
 
@@ -224,8 +224,29 @@ async def test_reconciliation_cases_need_payments_read(gql, http, sessionmaker, 
 
     refused = await gql(RECONCILIATIONS, {"id": world.org_id}, token=commercial.token)
 
-    assert refused["data"]["node"] is None or refused["data"]["node"].get("paymentReconciliations") is None
-    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    assert refused["data"] == {"node": None}
+    assert [(e["path"], e["extensions"]["code"]) for e in refused["errors"]] == [
+        (["node", "paymentReconciliations"], "FORBIDDEN")
+    ]
+
+
+async def test_a_reader_scoped_to_another_billing_account_sees_no_case(
+    gql, http, sessionmaker, clock, settings
+) -> None:
+    world, payment = await _expired_orange_money(gql, sessionmaker, clock, settings)
+    await gql(PAY, pay_input(world, key="card", method="CARD", card=VISA_OK), token=world.finance.token)
+    await send_webhook(
+        http, "orange-money", {"reference": payment["reference"], "status": "SUCCEEDED"}, at=clock.current
+    )
+    async with sessionmaker() as session, session.begin():
+        other = await make_account(session, await session.get(models.Organisation, world.org.id))
+        scoped = await make_member(session, world.org, roles=[("FINANCE", other.id)])
+
+    listed = await gql(RECONCILIATIONS, {"id": world.org_id}, token=scoped.token)
+    full = await gql(RECONCILIATIONS, {"id": world.org_id}, token=world.finance.token)
+
+    assert listed["data"]["node"]["paymentReconciliations"]["totalCount"] == 0
+    assert full["data"]["node"]["paymentReconciliations"]["totalCount"] == 1
 
 
 async def test_a_bank_transfer_waits_days_not_the_orange_money_half_hour(gql, sessionmaker, settings) -> None:
