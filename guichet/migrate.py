@@ -81,6 +81,24 @@ class DatabaseNotReady(RuntimeError):
     """The database answers but is not migrated to this version's schema (one line for the CLI)."""
 
 
+def require_sqlite_folder(database_url: str) -> None:
+    """Raise DatabaseNotReady when a SQLite database's folder is missing (SQLite cannot create it).
+
+    Checked before any connection: the driver's own failure would surface as a traceback from its
+    worker thread after the command ended.
+    """
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if not path.parent.exists():
+        raise DatabaseNotReady(
+            f"cannot open SQLite database {path}: its folder does not exist: create it with `guichet db create`"
+        )
+
+
 def check_database(database_url: str) -> None:
     """Connect once and check the schema is this version's, before a server starts on it.
 

@@ -193,13 +193,15 @@ def test_db_create_makes_a_sqlite_file_in_a_missing_folder(tmp_path: Path) -> No
     env = guichet_env(f"sqlite+aiosqlite:///{path}")
 
     missing = run_guichet("db", "upgrade", env=env)
+    importing = run_guichet("import", str(REPO / "examples" / "feed.json"), env=env)
     created = run_guichet("db", "create", env=env)
     upgraded = run_guichet("db", "upgrade", env=env)
 
     assert (missing.returncode, missing.stderr) == (
         1,
-        f"guichet: cannot open SQLite database {path}: create it with `guichet db create`\n",
+        f"guichet: cannot open SQLite database {path}: its folder does not exist: create it with `guichet db create`\n",
     )
+    assert (importing.returncode, importing.stderr) == (missing.returncode, missing.stderr)
     assert (created.returncode, created.stdout) == (0, f"SQLite database {path} created\n")
     assert upgraded.returncode == 0, upgraded.stderr
     assert path.exists()

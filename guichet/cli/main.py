@@ -31,9 +31,18 @@ class GuichetGroup(click.Group):
             sys.exit(1)
 
 
+# Commands that open the configured database (`db create` makes it; `schema export` needs none).
+DATABASE_COMMANDS = frozenset({"serve", "import", "jobs", "schedules"})
+
+
 @click.group(cls=GuichetGroup)
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Guichet, the customer self-care billing API."""
+    if ctx.invoked_subcommand in DATABASE_COMMANDS:
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
 
 
 @cli.command()
@@ -71,8 +80,13 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
 
 @cli.group()
-def db() -> None:
+@click.pass_context
+def db(ctx: click.Context) -> None:
     """Database administration."""
+    if ctx.invoked_subcommand == "upgrade":
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
 
 
 @db.command("create")
