@@ -12,10 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from guichet.domain import models
-from guichet.domain.models.payments import Payment, PaymentReconciliation, WebhookEvent
+from guichet.domain.models.payments import Payment, PaymentInvoice, PaymentReconciliation, WebhookEvent
 from guichet.domain.payments import expire_payments
 from guichet.settings import Settings
 from tests.conftest import TEST_NOW
@@ -299,6 +299,98 @@ async def test_a_webhook_that_got_500_during_an_outage_applies_when_retried(
     assert during.status_code >= 500
     assert retried.json() == {"ok": True, "replayed": False, "applied": True}
     assert await _paid(sessionmaker, world) == [(25000, None), (30000, None)]
+
+
+PAGE = """
+query($id: ID!, $first: Int!) {
+  node(id: $id) {
+    ... on Organisation {
+      paymentReconciliations(first: $first) {
+        edges { node { reason amountUnapplied { amount } payment { reference status invoices { number } } } }
+      }
+    }
+  }
+}
+"""
+
+
+async def _cases_for(sessionmaker: Any, world: Any, count: int) -> None:
+    """`count` failed payments of the first invoice, each with a case (as late successes leave them)."""
+    async with sessionmaker() as session, session.begin():
+        for index in range(count):
+            payment = Payment(
+                organisation_id=world.org.id,
+                payer_contact_id=world.finance.contact_id,
+                reference=f"GP-CASE{index:05d}",
+                method="ORANGE_MONEY",
+                status="FAILED",
+                currency="XOF",
+                amount_minor=25000,
+                received_minor=0,
+                failure_code="expired",
+                created_at=TEST_NOW,
+                updated_at=TEST_NOW,
+            )
+            session.add(payment)
+            await session.flush()
+            session.add(
+                PaymentInvoice(
+                    payment_id=payment.id,
+                    invoice_id=world.invoices[0].id,
+                    organisation_id=world.org.id,
+                    requested_minor=25000,
+                    amount_minor=0,
+                )
+            )
+            delivery = WebhookEvent(
+                provider="orange-money",
+                dedup_key=f"case-{index}",
+                organisation_id=world.org.id,
+                payment_id=payment.id,
+                status="SUCCEEDED",
+                outcome="reconciliation",
+                received_at=TEST_NOW,
+            )
+            session.add(delivery)
+            await session.flush()
+            session.add(
+                PaymentReconciliation(
+                    organisation_id=world.org.id,
+                    payment_id=payment.id,
+                    webhook_event_id=delivery.id,
+                    provider="orange-money",
+                    currency="XOF",
+                    received_minor=25000,
+                    unapplied_minor=25000,
+                    reason="nothing_to_pay",
+                    status="OPEN",
+                    created_at=TEST_NOW,
+                )
+            )
+
+
+async def test_a_page_of_cases_costs_the_same_statements_for_5_and_for_20(app, gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session)
+    await _cases_for(sessionmaker, world, 20)
+    engine = app.state.guichet.engine.sync_engine
+    counts = []
+    for size in (5, 20):
+        statements: list[str] = []
+
+        def count(*args: Any, statements: list[str] = statements, **kwargs: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            result = await gql(PAGE, {"id": world.org_id, "first": size}, token=world.finance.token)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        edges = result["data"]["node"]["paymentReconciliations"]["edges"]
+        assert len(edges) == size
+        assert edges[0]["node"]["payment"]["invoices"] == [{"number": world.invoices[0].number}]
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
 
 
 def _pk(payment: dict[str, Any]) -> int:
