@@ -172,8 +172,8 @@ async def pay_invoices(
     recorded); when the provider's answer is unknown (it raised) the payment is returned PENDING
     and the expiry job reconciles it. Orange Money and bank transfer stay PENDING until their
     webhook, or until they expire: Orange Money after `expiry_seconds` (the wallet prompt times
-    out within minutes), a bank transfer after `bank_transfer_expiry_seconds` (wires take days). A twin of a card payment still being charged waits for its outcome
-    (CARD_TWIN_WAIT_SECONDS).
+    out within minutes), a bank transfer after `bank_transfer_expiry_seconds` (wires take days).
+    A twin of a card payment still being charged waits for its outcome (CARD_TWIN_WAIT_SECONDS).
     """
     key = request.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
