@@ -135,7 +135,7 @@ class OutboxDelivery:
         Raise the database's error when a pending sent mark still cannot be recorded: nothing is
         claimed meanwhile, so a message already accepted is never sent again by this process.
         """
-        await self._record_unmarked()
+        await self.record_unmarked()
         now = self.clock.now()
         async with self.sessionmaker() as session:
             due = (
@@ -221,7 +221,8 @@ class OutboxDelivery:
                 .execution_options(synchronize_session=False)
             )
 
-    async def _record_unmarked(self) -> None:
+    async def record_unmarked(self) -> None:
+        """Record the sent marks the database missed; raise its error if it still cannot take them."""
         for row_id, sent_at in sorted(self.unmarked.items()):
             await self._mark_sent(row_id, sent_at)
             del self.unmarked[row_id]
@@ -270,6 +271,11 @@ async def start(state: AppState) -> Closer | None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if delivery.unmarked:  # one last try, so a restart does not resend what was accepted
+            try:
+                await delivery.record_unmarked()
+            except Exception:
+                log.warning("mail ids=%s sent but not marked sent at shutdown", sorted(delivery.unmarked))
         state.services.pop("mail_wakeup", None)
 
     return stop
