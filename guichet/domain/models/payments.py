@@ -98,7 +98,7 @@ class WebhookEvent(Base):
     organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
     payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payments.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))  # applied | ignored
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | ignored | reconciliation (money to a case)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
