@@ -120,6 +120,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_selections=settings.max_selections,
         introspection=settings.introspection,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through

@@ -40,6 +40,7 @@ SCHEMA_FREE = (
     re.compile(r"^Syntax Error: "),
     re.compile(r"^'[^']*' exceeds maximum operation depth of \d+$"),
     re.compile(r"^\d+ aliases found\. Allowed: \d+$"),
+    re.compile(r"^'[^']*' selects \d+ fields once fragments are expanded\. Allowed: \d+$"),
     re.compile(r"^GraphQL introspection has been disabled, but the requested query contained the field '__\w+'\.$"),
     re.compile(r"^Cannot spread fragment '\w+' within itself( via [\w', ]+)?\.$"),
     re.compile(r"^There can be only one operation named '\w+'\.$"),

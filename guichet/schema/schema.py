@@ -8,10 +8,8 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -20,6 +18,7 @@ from strawberry.tools import merge_types
 
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
+from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 
 # Each area module may define Query, Mutation and Subscription types; they are merged here.
@@ -51,6 +50,7 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 15,
     max_tokens: int = 1000,
+    max_selections: int = 2000,
     introspection: bool = True,
     extra_extensions: list[Any] | None = None,
 ) -> strawberry.Schema:
@@ -66,13 +66,11 @@ def build_schema(
         if SUBSCRIPTION_TYPES
         else None
     )
-    # The limiters' rule classes are built once: a fresh class per request would change the
+    # The limits rule class is built once: a fresh class per request would change the
     # ValidationCache key (schema, document, rules) and make every request re-validate (~1.5 ms+).
-    # Rule classes hold no state; graphql-core instantiates them per validation.
-    limit_rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
-    ]
+    # It holds no state; graphql-core instantiates it per validation. It replaces Strawberry's
+    # QueryDepthLimiter and MaxAliasesLimiter, which are exponential in fragment spreads (limits.py).
+    limit_rules = [operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections)]
     extensions: list[Any] = [
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
