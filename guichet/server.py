@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -14,8 +14,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from guichet.app_state import AppState
 from guichet.db import create_engine, session_factory
@@ -33,8 +34,26 @@ from guichet.web.static import graphiql_page
 log = logging.getLogger("guichet")
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """Send every graphql-transport-ws message as a text frame, as the protocol requires.
+
+    Strawberry sends bytes as binary frames, and our orjson encoder returns bytes: Python clients
+    accept either, but graphql-ws (Apollo Client's) drops binary frames ("Message is missing the
+    'type' property").
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GuichetGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with Guichet's per-request context."""
+
+    websocket_adapter_class = TextFrameWebSocket  # type: ignore[assignment]
 
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
