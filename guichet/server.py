@@ -27,6 +27,7 @@ from guichet.hooks import start_all, stop_all
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import request_json
 from guichet.web.metrics import Metrics
 from guichet.web.middleware import GuichetHTTPMiddleware
 from guichet.web.static import graphiql_page
@@ -62,6 +63,14 @@ class GuichetGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         """orjson: the same JSON as the standard library's, several times faster for large pages."""
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict and bounded (web/request_json.py); also reads graphql-transport-ws messages."""
+        return request_json.decode(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body or query parameter; 400 with a clear message when malformed (web/request_json.py)."""
+        return request_json.parse(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}

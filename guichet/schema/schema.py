@@ -20,6 +20,7 @@ from guichet.schema import auth, invoices, members, organisations, payments, sch
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
+from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # Each area module may define Query, Mutation and Subscription types; they are merged here.
 AREAS = (organisations, support, auth, members, invoices, payments, schedules)
@@ -70,12 +71,16 @@ def build_schema(
     # ValidationCache key (schema, document, rules) and make every request re-validate (~1.5 ms+).
     # It holds no state; graphql-core instantiates it per validation. It replaces Strawberry's
     # QueryDepthLimiter and MaxAliasesLimiter, which are exponential in fragment spreads (limits.py).
-    limit_rules = [operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections)]
+    limit_rules = [
+        operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections),
+        NoNulInStringLiterals,
+    ]
     extensions: list[Any] = [
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
