@@ -10,6 +10,9 @@
   as they are while introspection is on. With introspection off they would rebuild the hidden schema
   (clairvoyance reads type and field names and "Did you mean" hints out of them), so every message
   that is not known to be schema-free becomes "Query validation error.".
+- Every request error gets an Apollo-style extensions.code (GRAPHQL_PARSE_FAILED,
+  GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT) and, for the common ones, the request's language
+  (schema/request_errors.py). FORBIDDEN names the permission it needed (extensions.module, .action).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from strawberry.types.execution import ExecutionContext
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from guichet.domain.errors import DomainError
+from guichet.schema import request_errors
 
 log = logging.getLogger("guichet.graphql")
 
@@ -84,8 +88,38 @@ def _refusal(original: BaseException) -> tuple[str, str, dict[str, Any], list[st
     return None
 
 
+def coded_request_error(error: GraphQLError, locale: str, *, message: str | None = None) -> GraphQLError:
+    """`error` (or `message` in its place) with an Apollo-style extensions.code and in `locale`."""
+    text = message or error.message
+    extensions = {"code": VALIDATION_CODE} if message else dict(error.extensions or {})
+    extensions.setdefault("code", request_errors.code_of(text))
+    return GraphQLError(
+        request_errors.localised(text, locale),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        extensions=extensions,
+    )
+
+
 class GuichetSchema(strawberry.Schema):
     """Strawberry's schema with logging that keeps expected refusals out of the error log."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> StrawberryExecutionResult:
+        """Give syntax errors their code and language too.
+
+        Strawberry raises a syntax error found by the parser cache or the token limit through the
+        operation hooks instead of returning it, so ErrorHygiene never sees it; it is finished here.
+        """
+        result = await super().execute(*args, **kwargs)
+        if result.errors:
+            context = kwargs.get("context_value", args[2] if len(args) > 2 else None)
+            locale = getattr(context, "locale", "en")
+            result.errors = [
+                error if _coded(error) or not is_request_error(error) else coded_request_error(error, locale)
+                for error in result.errors
+            ]
+        return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         rid = request_id(execution_context)
@@ -120,23 +154,19 @@ class ErrorHygiene(SchemaExtension):
                 initial.errors = [self._clean(error) for error in initial.errors]
 
     def _clean(self, error: GraphQLError) -> GraphQLError:
-        if _coded(error):
-            return error
         if is_request_error(error):
-            if self.hide_schema_hints and not any(p.match(error.message) for p in SCHEMA_FREE):
-                return GraphQLError(
-                    VALIDATION_MESSAGE,
-                    nodes=error.nodes,
-                    source=error.source,
-                    positions=error.positions,
-                    extensions={"code": VALIDATION_CODE},
-                )
+            return self._request_error(error)
+        if _coded(error):
             return error
         original = error.original_error
         if original is not None and not isinstance(original, GraphQLError):
             refusal = _refusal(original)
             if refusal is not None:
-                return self._rendered(error, *refusal)
+                rendered = self._rendered(error, *refusal)
+                module, action = getattr(original, "module", None), getattr(original, "action", None)
+                if refusal[0] == "FORBIDDEN" and module and action:
+                    rendered.extensions = {**(rendered.extensions or {}), "module": module, "action": action}
+                return rendered
         extensions: dict[str, Any] = {"code": INTERNAL_CODE}
         rid = request_id(self.execution_context)
         if rid:
@@ -149,6 +179,12 @@ class ErrorHygiene(SchemaExtension):
             path=error.path,
             extensions=extensions,
         )
+
+    def _request_error(self, error: GraphQLError) -> GraphQLError:
+        """The client's own document or variables: a code always, French when asked, no schema hints when hidden."""
+        locale = getattr(self.execution_context.context, "locale", "en")
+        hidden = self.hide_schema_hints and not _coded(error) and not any(p.match(error.message) for p in SCHEMA_FREE)
+        return coded_request_error(error, locale, message=VALIDATION_MESSAGE if hidden else None)
 
     def _rendered(
         self, error: GraphQLError, code: str, key: str, params: dict[str, Any], field: list[str] | None

@@ -93,7 +93,8 @@ def build_schema(
         subscription=Subscription,
         types=[Node],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        # "Did you mean" hints name the schema: only while it is public (SEC-14).
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
 
 

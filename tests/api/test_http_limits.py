@@ -63,6 +63,7 @@ async def test_depth_twelve_passes_and_thirteen_is_refused(http) -> None:
             {
                 "message": "'anonymous' exceeds maximum operation depth of 12",
                 "locations": body["errors"][0]["locations"],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
             }
         ],
     }
@@ -223,6 +224,7 @@ async def test_a_fragment_bomb_is_refused(http) -> None:
             {
                 "message": "'anonymous' selects 1048576 fields once fragments are expanded. Allowed: 2000",
                 "locations": [{"line": 1, "column": 1}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
             }
         ],
     }
