@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
+from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
@@ -87,7 +88,7 @@ def build_schema(
         *([DisableIntrospection] if not introspection else []),
         *(extra_extensions or []),
     ]
-    return GuichetSchema(
+    built = GuichetSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -96,6 +97,8 @@ def build_schema(
         # "Did you mean" hints name the schema: only while it is public (SEC-14).
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
+    describe_arguments(built._schema)
+    return built
 
 
 schema = build_schema()
