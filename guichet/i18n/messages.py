@@ -16,6 +16,7 @@ from guichet.i18n import (
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
+    catalogue_service_requests,
 )
 
 SUPPORTED = ("en", "fr")
@@ -30,6 +31,7 @@ for _area in (
     catalogue_payments,
     catalogue_schedules,
     catalogue_graphql,
+    catalogue_service_requests,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:
