@@ -13,6 +13,8 @@
 - Every request error gets an Apollo-style extensions.code (GRAPHQL_PARSE_FAILED,
   GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT) and, for the common ones, the request's language
   (schema/request_errors.py). FORBIDDEN names the permission it needed (extensions.module, .action).
+- The same holds over WebSocket: Schema.stream results are cleaned one by one before they are sent
+  (on_stream_result), and syntax errors come back as results there too (ParserCacheReturningSyntaxErrors).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
@@ -102,24 +104,26 @@ def coded_request_error(error: GraphQLError, locale: str, *, message: str | None
     )
 
 
+class ParserCacheReturningSyntaxErrors(ParserCache):
+    """Strawberry's ParserCache, except that a syntax error takes Strawberry's ordinary path.
+
+    Raised from this hook, a syntax error (the token limit's included) escapes the operation hooks:
+    ErrorHygiene never sees it over HTTP, and over WebSocket the operation dies with a logged
+    traceback. Left unparsed here, the document is parsed again by Strawberry (with the same
+    options, so the token limit holds), whose own handler returns the error as a result.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        except GraphQLError:
+            pass
+        yield
+
+
 class GuichetSchema(strawberry.Schema):
     """Strawberry's schema with logging that keeps expected refusals out of the error log."""
-
-    async def execute(self, *args: Any, **kwargs: Any) -> StrawberryExecutionResult:
-        """Give syntax errors their code and language too.
-
-        Strawberry raises a syntax error found by the parser cache or the token limit through the
-        operation hooks instead of returning it, so ErrorHygiene never sees it; it is finished here.
-        """
-        result = await super().execute(*args, **kwargs)
-        if result.errors:
-            context = kwargs.get("context_value", args[2] if len(args) > 2 else None)
-            locale = getattr(context, "locale", "en")
-            result.errors = [
-                error if _coded(error) or not is_request_error(error) else coded_request_error(error, locale)
-                for error in result.errors
-            ]
-        return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         rid = request_id(execution_context)
@@ -145,13 +149,23 @@ class ErrorHygiene(SchemaExtension):
         self.hide_schema_hints = hide_schema_hints
 
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
+        if self._streamed:
+            return  # already cleaned result by result, before each was sent
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)) and result.errors:
             result.errors = [self._clean(error) for error in result.errors]
         elif initial := getattr(result, "initial_result", None):
             if getattr(initial, "errors", None):
                 initial.errors = [self._clean(error) for error in initial.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Clean each result of Schema.stream (every operation over WebSocket) before it is sent."""
+        self._streamed = True
+        if getattr(result, "errors", None):
+            result.errors = [self._clean(error) for error in result.errors]
+        yield
 
     def _clean(self, error: GraphQLError) -> GraphQLError:
         if is_request_error(error):

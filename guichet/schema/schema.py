@@ -9,7 +9,6 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -18,7 +17,7 @@ from strawberry.tools import merge_types
 
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
 from guichet.schema.arguments import describe_arguments
-from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
+from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
@@ -79,7 +78,7 @@ def build_schema(
     extensions: list[Any] = [
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
+        lambda: ParserCacheReturningSyntaxErrors(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,

@@ -170,3 +170,40 @@ async def test_a_forbidden_field_names_its_module_and_action(gql, sessionmaker) 
     assert [(e["path"], e["extensions"]) for e in result["errors"]] == [
         (["organisation", "invoices"], {"code": "FORBIDDEN", "module": "INVOICES", "action": "READ"})
     ]
+
+
+async def test_over_websocket_a_syntax_error_has_its_code_and_language_too(app) -> None:
+    from guichet.resolvers.context import build_context
+
+    context = build_context(app.state.guichet, None, headers={"accept-language": "fr"})
+    # graphql-transport-ws runs every operation through Schema.stream.
+    stream = await app.state.schema.stream("subscription { paymentUpdated(", context_value=context)
+    result = await anext(stream)
+    await stream.aclose()
+    await context.close()
+
+    assert [(e.message, e.extensions) for e in result.errors] == [
+        ("Erreur de syntaxe : Expected Name, found <EOF>.", PARSE)
+    ]
+
+
+async def test_over_websocket_an_unexpected_error_is_masked(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guichet.resolvers import payments
+    from guichet.resolvers.context import build_context
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("relation secret_table does not exist")
+        yield  # an async generator, like the real one
+
+    monkeypatch.setattr(payments, "watch_payment", broken)
+    context = build_context(app.state.guichet, None, headers={})
+    stream = await app.state.schema.stream(
+        'subscription { paymentUpdated(paymentId: "UGF5bWVudDox") { status } }', context_value=context
+    )
+    result = await anext(stream)
+    await stream.aclose()
+    await context.close()
+
+    assert [(e.message, e.extensions["code"]) for e in result.errors] == [
+        ("Unexpected error.", "INTERNAL_SERVER_ERROR")
+    ]
