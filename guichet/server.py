@@ -58,15 +58,15 @@ class GuichetGraphQL(GraphQL[Context, None]):
 
     websocket_adapter_class = TextFrameWebSocket  # type: ignore[assignment]
 
+    def __init__(self, app_state: AppState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app_state = app_state
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer HEAD like GET (Strawberry refuses it with 405); the middleware drops the body."""
         if scope["type"] == "http" and scope["method"] == "HEAD":
             scope = {**scope, "method": "GET"}
         await super().__call__(scope, receive, send)
-
-    def __init__(self, app_state: AppState, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.app_state = app_state
 
     def encode_json(self, data: object) -> bytes:
         """orjson: the same JSON as the standard library's, several times faster for large pages."""
