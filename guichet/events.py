@@ -28,7 +28,6 @@ from guichet.settings import Settings
 log = logging.getLogger("guichet.events")
 
 CHANNEL = "guichet_events"
-SERVICE_KEY = "events"
 QUEUE_SIZE = 256
 
 
@@ -226,19 +225,9 @@ def make_broker(settings: Settings) -> Broker:
 
 
 async def start(state: AppState) -> Callable[[], Awaitable[None]]:
-    """Start-up hook: the app's broker in state.services["events"]."""
-    broker = make_broker(state.settings)
-    await broker.start()
-    state.services[SERVICE_KEY] = broker
-    return broker.close
-
-
-def broker_of(state: AppState) -> Broker:
-    """The app's broker; an in-process one when the start-up hook did not run."""
-    broker = state.services.get(SERVICE_KEY)
-    if broker is None:
-        broker = state.services[SERVICE_KEY] = LocalBroker()
-    return broker  # type: ignore[no-any-return]
+    """Start the app's broker (state.broker); return its closer."""
+    await state.broker.start()
+    return state.broker.close
 
 
 async def publish(state: AppState, changes: Iterable[ChangeLike]) -> None:
@@ -247,7 +236,7 @@ async def publish(state: AppState, changes: Iterable[ChangeLike]) -> None:
     if not changes:
         return
     try:
-        await broker_of(state).publish(changes)
+        await state.broker.publish(changes)
     except Exception:
         log.warning("could not publish %d change(s)", len(changes), exc_info=True)
 

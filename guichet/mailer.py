@@ -26,10 +26,9 @@ import aiosmtplib
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guichet.app_state import AppState
+from guichet.app_state import AppState, Closer
 from guichet.domain import models
 from guichet.domain.clock import Clock
-from guichet.hooks import Closer
 
 log = logging.getLogger("guichet.mailer")
 
@@ -202,15 +201,15 @@ async def run_delivery(delivery: OutboxDelivery, wakeup: asyncio.Event, stopping
 
 
 async def start(state: AppState) -> Closer | None:
-    """Start delivery when GUICHET_SMTP_URL is set; put the wake-up event in state.services["mail_wakeup"]."""
+    """Start delivery when GUICHET_SMTP_URL is set; set state.mail_wakeup and state.mail_delivery."""
     if not state.settings.smtp_url:
         return None
     target = SmtpTarget.parse(state.settings.smtp_url)
     delivery = OutboxDelivery(state.sessionmaker, state.clock, target=target, sender=state.settings.mail_from)
     wakeup = asyncio.Event()
     stopping = asyncio.Event()
-    state.services["mail_wakeup"] = wakeup
-    state.services["mail_delivery"] = delivery
+    state.mail_wakeup = wakeup
+    state.mail_delivery = delivery
     task = asyncio.create_task(run_delivery(delivery, wakeup, stopping), name="guichet-mailer")
     log.info("mail delivery started host=%s port=%s", target.hostname, target.port)
 
@@ -223,6 +222,6 @@ async def start(state: AppState) -> Closer | None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        state.services.pop("mail_wakeup", None)
+        state.mail_wakeup = None
 
     return stop

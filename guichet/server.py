@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,14 +17,20 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from guichet.app_state import AppState
-from guichet.db import create_engine, session_factory
+from guichet.db import create_engine, read_session_factory, session_factory
 from guichet.domain import support
 from guichet.domain.clock import Clock, SystemClock
+from guichet.domain.gateways.bank_transfer import SandboxBankTransferGateway
+from guichet.domain.invoices.pdf import FpdfInvoiceRenderer
 from guichet.domain.passwords import PasswordHashing
+from guichet.domain.payments import Gateways
+from guichet.events import make_broker
 from guichet.hooks import start_all, stop_all
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import downloads, health, static, webhooks
+from guichet.web import metrics as metrics_routes
 from guichet.web.metrics import Metrics
 from guichet.web.middleware import GuichetHTTPMiddleware
 from guichet.web.static import graphiql_page
@@ -77,45 +82,41 @@ class GuichetGraphQL(GraphQL[Context, None]):
         return graphiql_page(request.url.path)
 
 
-# Each module's routes() adds its HTTP routes; a module not written yet is skipped.
-ROUTE_MODULES = (
-    "guichet.web.health",
-    "guichet.web.static",
-    "guichet.web.metrics",
-    "guichet.web.downloads",
-    "guichet.web.webhooks",
-)
-
-
 def area_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for module_name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        routes.extend(module.routes())
-    return routes
+    """The HTTP routes beside /graphql: health, static assets, metrics, PDF downloads, payment webhooks."""
+    return [
+        *health.routes(),
+        *static.routes(),
+        *metrics_routes.routes(),
+        *downloads.routes(),
+        *webhooks.routes(),
+    ]
 
 
 def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
+    """Every collaborator that needs no I/O; the lifespan starts the rest (start_all).
+
+    Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed.
+    """
     engine = create_engine(settings.database_url)
     return AppState(
         settings=settings,
         engine=engine,
         sessionmaker=session_factory(engine),
+        read_sessionmaker=read_session_factory(engine),
         clock=clock or SystemClock(),
         passwords=PasswordHashing(settings.password_hash_profile),
+        gateways=Gateways(bank_transfer=SandboxBankTransferGateway(settings.bank_transfer_account)),
+        broker=make_broker(settings),
+        support_channels=tuple(support.load_channels(settings)),
+        metrics=Metrics(),
+        pdf_renderer=FpdfInvoiceRenderer(),
     )
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """The application. Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed."""
     state = build_state(settings, clock)
-    state.services["support_channels"] = support.load_channels(settings)
-    metrics = state.services.setdefault("metrics", Metrics())
     schema = build_schema(
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
@@ -149,7 +150,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     guard = Middleware(
         GuichetHTTPMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        metrics=metrics,
+        metrics=state.metrics,
         routes=routes,
         hsts=settings.public_url.startswith("https://"),
     )

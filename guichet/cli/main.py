@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from guichet.cli import feed, jobs_payments, jobs_schedules
 from guichet.settings import SettingsError, load_settings
 
 
@@ -101,33 +102,14 @@ def schema_export(file: Path | None) -> None:
         file.write_text(sdl)
 
 
-# Area command modules: each defines register(cli) adding its commands; missing ones are skipped.
-COMMAND_MODULES = (
-    "guichet.cli.feed",  # guichet import
-    "guichet.cli.jobs_payments",  # guichet jobs expire-payments
-    "guichet.cli.jobs_schedules",  # guichet jobs collect-debits, guichet schedules cancel
-)
-
-
 @cli.group()
 def jobs() -> None:
     """Background jobs, safe to run twice or on several servers at once."""
 
 
-def _register_areas() -> None:
-    import importlib
-
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        module.register(cli, jobs)
-
-
-_register_areas()
+feed.register(cli, jobs)  # guichet import
+jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
+jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
 
 
 def main() -> None:

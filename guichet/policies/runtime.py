@@ -1,8 +1,8 @@
 """The policy runtime for the app's lifetime: the enforcer, its watcher and template refresh.
 
-start(state) is a start-up hook (guichet/hooks.py): it loads the role templates from casbin_rule
-through the adapter, builds the PolicyEngine (state.services["enforcer"]) and the runtime
-(state.services["policy_runtime"]), and on PostgreSQL starts the LISTEN/NOTIFY watcher.
+start(state) runs in the app's lifespan (guichet/hooks.py): it loads the role templates from
+casbin_rule through the adapter, builds the PolicyEngine (state.enforcer) and the runtime
+(state.policy_runtime), and on PostgreSQL starts the LISTEN/NOTIFY watcher.
 
 Staleness bounds: the rules of a contact are re-read from the database before every request's
 first decision about it (they ride on the membership lookup), so a missed notification never
@@ -105,8 +105,8 @@ async def start(state: AppState) -> Callable[[], Awaitable[None]]:
     runtime = PolicyRuntime(engine, state.sessionmaker, state.engine)
     async with state.sessionmaker() as session:
         runtime._templates_seen = await template_fingerprint(session)
-    state.services["enforcer"] = engine
-    state.services["policy_runtime"] = runtime
+    state.enforcer = engine
+    state.policy_runtime = runtime
     if state.engine.dialect.name == "postgresql":
         runtime.watcher = PostgresWatcher(asyncpg_dsn(state.settings.database_url), runtime.handle, runtime.resync)
         await runtime.watcher.start()

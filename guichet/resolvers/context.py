@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy import bindparam, select
@@ -16,16 +16,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from guichet.app_state import AppState
 from guichet.domain import models
 from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
 from guichet.i18n import negotiate_locale
+from guichet.policies.authz import Authorizer, Decision
+from guichet.resolvers.loaders import Loaders
 from guichet.settings import Settings
-
-if TYPE_CHECKING:
-    from guichet.app_state import AppState
-    from guichet.policies.authz import Authorizer
-
 
 # The bearer token's live session and its person, built once with bound parameters (a request
 # pays no statement construction).
@@ -38,27 +36,6 @@ _VIEWER_STATEMENT = (
         models.Session.expires_at > bindparam("now"),
     )
 )
-
-
-def _read_sessionmaker(app: AppState) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the request's reads; on PostgreSQL they run in autocommit.
-
-    Under READ COMMITTED every statement takes its own snapshot anyway, so a request's reads see
-    exactly what they saw inside BEGIN ... ROLLBACK, without those two round trips per request.
-    Nothing writes through the read session (writes go through uow()). SQLite's driver sends no
-    BEGIN for reads, so it keeps the ordinary factory.
-    """
-    found = app.services.get("read_sessionmaker")
-    if found is None:
-        engine = app.engine
-        if engine.dialect.name == "postgresql":
-            found = async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
-            )
-        else:
-            found = app.sessionmaker
-        app.services["read_sessionmaker"] = found
-    return found  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -74,12 +51,16 @@ class Viewer:
 
 @dataclass
 class Context:
+    """One request: who asks, in which language, its read session, loaders and access decisions."""
+
     request: Request | None
     app: AppState
     locale: str
     request_id: str
     bearer_token: str | None
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(init=False)
+    # What each field's declared permission decided, by the field's path (see decision()).
+    decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
     _viewer_task: asyncio.Future[Viewer | None] | None = None
     _read_session: AsyncSession | None = None
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -88,6 +69,9 @@ class Context:
     response_headers: dict[str, str] = field(default_factory=dict)
     # The graphql-transport-ws connection_init payload (strawberry sets it on subscription sockets).
     connection_params: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self)
 
     @property
     def settings(self) -> Settings:
@@ -109,7 +93,7 @@ class Context:
         """The request's read session; one query at a time, since sibling fields run concurrently."""
         async with self._read_lock:
             if self._read_session is None:
-                self._read_session = _read_sessionmaker(self.app)()
+                self._read_session = self.app.read_sessionmaker()
             yield self._read_session
 
     @asynccontextmanager
@@ -130,7 +114,8 @@ class Context:
             if self._read_session is not None:
                 await self._read_session.close()
                 self._read_session = None
-        self.loaders.clear()
+        self.loaders = Loaders(self)
+        self.decisions.clear()
         self._authz = None
         self._viewer_task = None
 
@@ -162,10 +147,9 @@ class Context:
 
     @property
     def authz(self) -> Authorizer:
+        """The request's Authorizer, over the app's policy engine."""
         if self._authz is None:
-            from guichet.policies.authz import Authorizer
-
-            self._authz = Authorizer(self)
+            self._authz = Authorizer(self, self.app.policy_engine)
         return self._authz
 
     def invalidate_viewer(self) -> None:

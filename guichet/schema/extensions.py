@@ -182,8 +182,7 @@ class OperationMetrics(SchemaExtension):
 
     def _record(self, outcome: str | None) -> None:
         context = self.execution_context.context
-        services = getattr(getattr(context, "app", None), "services", None)
-        metrics = services.get("metrics") if isinstance(services, dict) else None
+        metrics = getattr(getattr(context, "app", None), "metrics", None)
         if metrics is None:
             return
         try:

@@ -18,15 +18,20 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
+from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
 from guichet.schema.relay import Node
 
-# Each area module may define Query, Mutation and Subscription types; they are merged here.
-AREAS = (organisations, support, auth, members, invoices, payments, schedules)
-QUERY_TYPES: tuple[type, ...] = tuple(a.Query for a in AREAS if hasattr(a, "Query"))
-MUTATION_TYPES: tuple[type, ...] = tuple(a.Mutation for a in AREAS if hasattr(a, "Mutation"))
-SUBSCRIPTION_TYPES: tuple[type, ...] = tuple(a.Subscription for a in AREAS if hasattr(a, "Subscription"))
+# The areas' root types, merged in this order (the order of schema.graphql's fields).
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query)
+MUTATION_TYPES: tuple[type, ...] = (
+    auth.Mutation,
+    members_mutations.Mutation,
+    invoices.Mutation,
+    payments.Mutation,
+    schedules.Mutation,
+)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
 
 
 class CloseRequestSession(SchemaExtension):
@@ -61,11 +66,7 @@ def build_schema(
     """
     Query = _merged("Query", QUERY_TYPES, "Entry points for reading.")
     Mutation = _merged("Mutation", MUTATION_TYPES, "Entry points for changing things; each takes one `input`.")
-    Subscription = (
-        _merged("Subscription", SUBSCRIPTION_TYPES, "Live updates over graphql-transport-ws.")
-        if SUBSCRIPTION_TYPES
-        else None
-    )
+    Subscription = _merged("Subscription", SUBSCRIPTION_TYPES, "Live updates over graphql-transport-ws.")
     # The limiters' rule classes are built once: a fresh class per request would change the
     # ValidationCache key (schema, document, rules) and make every request re-validate (~1.5 ms+).
     # Rule classes hold no state; graphql-core instantiates them per validation.

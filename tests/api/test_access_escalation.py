@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from guichet.domain import models
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.factories import make_account, make_member, make_organisation
 
 INVITE = (

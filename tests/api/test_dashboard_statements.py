@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from guichet.domain import models
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.factories import PASSWORD, make_account, make_member, make_organisation
 from tests.factories_access import make_invitation, set_permissions
 

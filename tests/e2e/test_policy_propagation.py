@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.e2e.support import guichet_env, run_guichet, running_server
 from tests.factories import make_member, make_organisation
 

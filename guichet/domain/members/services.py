@@ -22,6 +22,7 @@ from guichet.domain.auth.credentials import hash_password, verify_password
 from guichet.domain.auth.rules import clean_name, normalise_email
 from guichet.domain.auth.sessions import OpenedSession, open_session, revoke_sessions
 from guichet.domain.errors import DomainError, ErrorCode
+from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email, link
 from guichet.domain.members.rules import INVITATION_TTL, PURPOSE_INVITATION, Grantor, RoleKey, invitation_status
 from guichet.domain.passwords import PasswordHashing, check_password_strength
@@ -46,12 +47,6 @@ class MembersEnv:
     public_url: str
     locale: str
     session_ttl: timedelta = timedelta(hours=12)
-
-
-def _gid(type_name: str, pk: int) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
 async def _grantor(session: AsyncSession, env: MembersEnv, *, person_id: int, organisation_id: int) -> Grantor:
@@ -192,7 +187,7 @@ async def invite_member(
             actor_contact_id=grantor.access.contact_id,
             action="member.invited",
             summary=f"Invited {address} as {', '.join(r for r, _ in roles) or 'no role'}",
-            subject_id=_gid("Invitation", invitation.id),
+            subject_id=to_global_id("Invitation", invitation.id),
             data={"email": address, "roles": _roles_json(roles)},
         )
         return invitation.id
@@ -230,7 +225,7 @@ async def resend_invitation(env: MembersEnv, *, actor_person_id: int, invitation
             actor_contact_id=grantor.access.contact_id,
             action="member.invitation_resent",
             summary=f"Invitation of {invitation.email} sent again",
-            subject_id=_gid("Invitation", invitation.id),
+            subject_id=to_global_id("Invitation", invitation.id),
         )
         return invitation.id
 
@@ -250,7 +245,7 @@ async def revoke_invitation(env: MembersEnv, *, actor_person_id: int, invitation
             actor_contact_id=grantor.access.contact_id,
             action="member.invitation_revoked",
             summary=f"Invitation of {invitation.email} revoked",
-            subject_id=_gid("Invitation", invitation.id),
+            subject_id=to_global_id("Invitation", invitation.id),
         )
         return invitation.id
 
@@ -341,8 +336,8 @@ async def accept_invitation(
             actor_contact_id=contact.id,
             action="member.joined",
             summary=f"{invitation.email} accepted the invitation",
-            subject_id=_gid("Contact", contact.id),
-            data={"invitation": _gid("Invitation", invitation.id), "roles": _roles_json(roles)},
+            subject_id=to_global_id("Contact", contact.id),
+            data={"invitation": to_global_id("Invitation", invitation.id), "roles": _roles_json(roles)},
         )
         return opened
 
@@ -417,7 +412,7 @@ async def update_member_access(
                 actor_contact_id=grantor.access.contact_id,
                 action="member.access_changed",
                 summary="Access changed",
-                subject_id=_gid("Contact", contact.id),
+                subject_id=to_global_id("Contact", contact.id),
                 data={"before": _describe(target), "after": _describe(after)},
             )
         return contact.id
@@ -461,7 +456,7 @@ async def set_member_status(env: MembersEnv, *, actor_person_id: int, contact_id
             actor_contact_id=grantor.access.contact_id,
             action="member.enabled" if enabled else "member.disabled",
             summary=f"{person_email} {'enabled' if enabled else 'disabled'}",
-            subject_id=_gid("Contact", contact.id),
+            subject_id=to_global_id("Contact", contact.id),
         )
         return contact.id
 
