@@ -4,7 +4,7 @@ Layers, top to bottom: schema -> resolvers -> policies -> domain. An arrow from 
 to a higher one (resolvers -> schema, domain -> policies...) is a back-up arrow. Every import
 counts, including function-level and TYPE_CHECKING ones.
 
-    .venv/bin/python bench/import_graph.py
+    .venv/bin/python bench/import_graph.py [PACKAGE_DIR]   # default: this checkout's guichet/
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "guichet"
+PACKAGE = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "guichet"
 LAYERS = ("schema", "resolvers", "policies", "domain")
 RANK = {name: i for i, name in enumerate(LAYERS)}
 
@@ -34,10 +34,23 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports(path: Path) -> list[str]:
+def _type_only(tree: ast.AST) -> set[int]:
+    """ids of the import nodes inside `if TYPE_CHECKING:` blocks."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            found.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    return found
+
+
+def imports(path: Path, *, runtime_only: bool = False) -> list[str]:
     found: list[str] = []
     base = module_name(path).split(".")
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    skipped = _type_only(tree) if runtime_only else set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             found.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -51,17 +64,23 @@ def imports(path: Path) -> list[str]:
     return found
 
 
-def main() -> int:
+def graph(*, runtime_only: bool) -> dict[str, set[str]]:
     modules: dict[str, set[str]] = {}
     files = {module_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts}
     for name, path in files.items():
         targets = set()
-        for target in imports(path):
+        for target in imports(path, runtime_only=runtime_only):
             while target and target not in files:
                 target = target.rpartition(".")[0]
             if target and target != name:
                 targets.add(target)
         modules[name] = targets
+    return modules
+
+
+def main() -> int:
+    modules = graph(runtime_only=False)
+    print("Every import counts (module level, function level and TYPE_CHECKING).")
     layer_edges: Counter[tuple[str, str]] = Counter()
     back_up: list[tuple[str, str]] = []
     for source, targets in modules.items():
@@ -88,6 +107,7 @@ def main() -> int:
     on: set[str] = set()
     sccs: list[list[str]] = []
     counter = [0]
+    runtime_pass = [False]
     sys.setrecursionlimit(10000)
 
     def visit(v: str) -> None:
@@ -118,6 +138,18 @@ def main() -> int:
     print(f"module import cycles (strongly connected groups of 2+ modules): {len(sccs)}")
     for comp in sccs:
         print(f"    {len(comp)} modules: {', '.join(comp)}")
+    if not runtime_pass[0]:
+        runtime_pass[0] = True
+        modules = graph(runtime_only=True)
+        index.clear()
+        low.clear()
+        sccs.clear()
+        for v in sorted(modules):
+            if v not in index:
+                visit(v)
+        print(f"runtime import cycles (TYPE_CHECKING imports left out): {len(sccs)}")
+        for comp in sccs:
+            print(f"    {len(comp)} modules: {', '.join(comp)}")
     return 0
 
 

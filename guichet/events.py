@@ -16,12 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 
-from guichet.app_state import AppState
 from guichet.db import is_sqlite
 from guichet.settings import Settings
 
@@ -224,19 +223,13 @@ def make_broker(settings: Settings) -> Broker:
     return LocalBroker()
 
 
-async def start(state: AppState) -> Callable[[], Awaitable[None]]:
-    """Start the app's broker (state.broker); return its closer."""
-    await state.broker.start()
-    return state.broker.close
-
-
-async def publish(state: AppState, changes: Iterable[ChangeLike]) -> None:
+async def publish(broker: Broker, changes: Iterable[ChangeLike]) -> None:
     """Publish committed changes; log, never raise (the caller's work is already committed)."""
     changes = list(changes)
     if not changes:
         return
     try:
-        await state.broker.publish(changes)
+        await broker.publish(changes)
     except Exception:
         log.warning("could not publish %d change(s)", len(changes), exc_info=True)
 

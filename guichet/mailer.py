@@ -16,6 +16,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -26,9 +27,9 @@ import aiosmtplib
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guichet.app_state import AppState, Closer
 from guichet.domain import models
 from guichet.domain.clock import Clock
+from guichet.settings import Settings
 
 log = logging.getLogger("guichet.mailer")
 
@@ -200,16 +201,23 @@ async def run_delivery(delivery: OutboxDelivery, wakeup: asyncio.Event, stopping
         wakeup.clear()
 
 
-async def start(state: AppState) -> Closer | None:
-    """Start delivery when GUICHET_SMTP_URL is set; set state.mail_wakeup and state.mail_delivery."""
-    if not state.settings.smtp_url:
+@dataclass
+class RunningDelivery:
+    """Mail delivery running for the app's lifetime: `wakeup` asks it to look at the outbox now."""
+
+    delivery: OutboxDelivery
+    wakeup: asyncio.Event
+    stop: Callable[[], Awaitable[None]]
+
+
+def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> RunningDelivery | None:
+    """Start delivery when GUICHET_SMTP_URL is set (None otherwise: e-mails stay in the outbox)."""
+    if not settings.smtp_url:
         return None
-    target = SmtpTarget.parse(state.settings.smtp_url)
-    delivery = OutboxDelivery(state.sessionmaker, state.clock, target=target, sender=state.settings.mail_from)
+    target = SmtpTarget.parse(settings.smtp_url)
+    delivery = OutboxDelivery(sessionmaker, clock, target=target, sender=settings.mail_from)
     wakeup = asyncio.Event()
     stopping = asyncio.Event()
-    state.mail_wakeup = wakeup
-    state.mail_delivery = delivery
     task = asyncio.create_task(run_delivery(delivery, wakeup, stopping), name="guichet-mailer")
     log.info("mail delivery started host=%s port=%s", target.hostname, target.port)
 
@@ -222,6 +230,5 @@ async def start(state: AppState) -> Closer | None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        state.mail_wakeup = None
 
-    return stop
+    return RunningDelivery(delivery, wakeup, stop)

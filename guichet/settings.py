@@ -104,8 +104,15 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
     )
     if settings.support_channels_file:
-        # A malformed channels file stops start-up with one line (SupportChannelsError is a SettingsError).
-        from guichet.domain.support import load_channels
-
-        load_channels(settings)
+        # Its content is checked when the app is built (guichet.domain.support.load_channels).
+        try:
+            os.stat(settings.support_channels_file)
+        except OSError as error:
+            path = settings.support_channels_file
+            raise SettingsError(f"GUICHET_SUPPORT_CHANNELS: cannot read {path}: {error.strerror}") from None
     return settings
+
+
+def database_url() -> str:
+    """The configured database URL; commands that only touch the database need no secrets."""
+    return os.environ.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL

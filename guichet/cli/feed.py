@@ -17,7 +17,7 @@ def register(cli: click.Group, jobs: click.Group) -> None:
 @click.argument("file", type=click.Path(dir_okay=True, path_type=str))
 def import_command(file: str) -> None:
     """Load a back-office feed: all or nothing, idempotent, the faulty record named on error."""
-    from guichet.cli.main import database_url
+    from guichet.settings import database_url
 
     try:
         summary = asyncio.run(_run(database_url(), file))

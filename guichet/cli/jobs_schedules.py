@@ -25,8 +25,8 @@ T = TypeVar("T")
 
 async def _with_database(work: Callable[[Callable[[], Any]], Awaitable[T]]) -> T:
     """Run `work(uow)` against the configured database, disposing of the engine afterwards."""
-    from guichet.cli.main import database_url
     from guichet.db import create_engine, session_factory
+    from guichet.settings import database_url
 
     engine = create_engine(database_url())
     sessions = session_factory(engine)

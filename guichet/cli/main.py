@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from guichet.cli import feed, jobs_payments, jobs_schedules
-from guichet.settings import SettingsError, load_settings
+from guichet.domain import support
+from guichet.settings import SettingsError, database_url, load_settings
 
 
 class GuichetGroup(click.Group):
@@ -45,6 +46,7 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     link_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     os.environ.setdefault("GUICHET_PUBLIC_URL", f"http://{link_host}:{port}")
     settings = load_settings(demo=demo)
+    support.load_channels(settings)  # a malformed channels file stops start-up with one line
     if demo:
         from guichet.demo import prepare_demo
 
@@ -73,15 +75,6 @@ def db_upgrade() -> None:
 
     upgrade(database_url())
     click.echo("database is up to date")
-
-
-def database_url() -> str:
-    """The configured database URL; commands that only touch the database need no secrets."""
-    import os
-
-    from guichet.settings import DEFAULT_DATABASE_URL
-
-    return os.environ.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 @cli.group()

@@ -170,7 +170,7 @@ async def pay_invoices(
         now=ctx.now(),
         expiry_seconds=ctx.settings.payment_expiry_seconds,
     )
-    await events.publish(ctx.app, result.changes)
+    await events.publish(ctx.app.broker, result.changes)
     return await payment_for_payer(ctx, result.payment_id)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from guichet.domain.clock import FixedClock
 from guichet.domain.ids import to_global_id
-from guichet.policies import runtime
+from guichet.hooks import start_policy_runtime
 from guichet.policies.store import announce, load_access, replace_access
 from guichet.server import build_state, create_app
 from tests.conftest import GraphQLClient
@@ -24,7 +24,7 @@ async def test_a_watcher_message_reaches_another_process_and_is_applied_incremen
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
     first, second = build_state(settings, clock), build_state(settings, clock)
-    stops = [await runtime.start(first), await runtime.start(second)]
+    stops = [await start_policy_runtime(first), await start_policy_runtime(second)]
     try:
         async with first.sessionmaker() as session, session.begin():
             org = await make_organisation(session)
@@ -59,7 +59,7 @@ async def test_a_rolled_back_change_announces_nothing(settings, clock) -> None:
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
     state = build_state(settings, clock)
-    stop = await runtime.start(state)
+    stop = await start_policy_runtime(state)
     try:
         watcher = state.policy_runtime.watcher
         async with state.sessionmaker() as session:
