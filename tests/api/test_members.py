@@ -272,6 +272,27 @@ async def test_members_filters(gql, sessionmaker) -> None:
     assert await emails({"role": ["COMMERCIAL"], "status": ["ACTIVE"], "search": "acme"}) == ["ventes@acme.test"]
 
 
+async def _searched(gql, sessionmaker, emails: list[str], search: str) -> list[str]:  # type: ignore[no-untyped-def]
+    org, _account, admin = await _world(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        for email in emails:
+            await make_member(session, org, roles=[("FINANCE", None)], email=email)
+    data = await gql(MEMBERS, {"id": gid("Organisation", org.id), "filter": {"search": search}}, token=admin.token)
+    return sorted(e["node"]["email"] for e in data["data"]["organisation"]["members"]["edges"])
+
+
+async def test_a_member_search_matches_an_underscore_literally(gql, sessionmaker) -> None:
+    found = await _searched(gql, sessionmaker, ["jean_dupont@acme.test", "jeanXdupont@acme.test"], "jean_dupont")
+
+    assert found == ["jean_dupont@acme.test"]
+
+
+async def test_a_member_search_matches_a_percent_sign_literally(gql, sessionmaker) -> None:
+    found = await _searched(gql, sessionmaker, ["remise100%@acme.test", "remise1000@acme.test"], "100%")
+
+    assert found == ["remise100%@acme.test"]
+
+
 async def test_the_audit_trail_records_changes_and_refusals(gql, sessionmaker) -> None:
     org, _account, admin = await _world(sessionmaker)
     async with sessionmaker() as session, session.begin():

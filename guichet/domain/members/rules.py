@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, or_
 
 from guichet.domain import models
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.policies.rules import ContactAccess
+from guichet.policies.rules import ContactAccess, Role
 
 INVITATION_TTL = timedelta(days=7)
 PURPOSE_INVITATION = "accept-invitation"
@@ -46,7 +46,7 @@ def invitation_status_condition(statuses: Iterable[str], now: datetime) -> Colum
 
 
 def is_admin(access: ContactAccess) -> bool:
-    return access.is_primary_admin or any(role == "ADMIN" for role, _ in access.roles)
+    return access.is_primary_admin or any(role == Role.ADMIN for role, _ in access.roles)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Grantor:
         """Raise unless every new (role, scope) is one this grantor holds (over that scope or wider)."""
         for index, (role, account_id) in enumerate(roles):
             field = ["input", "roles", str(index)]
-            if role == "ADMIN" and not self.is_primary:
+            if role == Role.ADMIN and not self.is_primary:
                 raise DomainError(ErrorCode.CANNOT_MANAGE_ADMIN, field=field)
             if self.is_primary or (role, account_id) in already:
                 continue

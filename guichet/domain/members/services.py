@@ -29,7 +29,7 @@ from guichet.domain.passwords import PasswordHashing, check_password_strength
 from guichet.domain.tokens import new_token, token_hash
 from guichet.i18n import render
 from guichet.policies.engine import PolicyEngine
-from guichet.policies.rules import ContactAccess
+from guichet.policies.rules import Action, ContactAccess, Module
 from guichet.policies.store import announce, load_access, replace_access
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -63,7 +63,7 @@ async def _grantor(session: AsyncSession, env: MembersEnv, *, person_id: int, or
     access = (await load_access(session, [contact_id])).get(contact_id) if contact_id is not None else None
     if access is None:
         raise DomainError(ErrorCode.NOT_FOUND)
-    if env.policy.scope(access, "MEMBERS", "WRITE").empty:
+    if env.policy.scope(access, Module.MEMBERS, Action.WRITE).empty:
         raise DomainError(ErrorCode.FORBIDDEN)
     return Grantor(
         access=access,
@@ -273,7 +273,11 @@ async def accept_invitation(
                 invitation.invited_by_contact_id
             )
             try:
-                if inviter is None or not inviter.active or env.policy.scope(inviter, "MEMBERS", "WRITE").empty:
+                if (
+                    inviter is None
+                    or not inviter.active
+                    or env.policy.scope(inviter, Module.MEMBERS, Action.WRITE).empty
+                ):
                     raise DomainError(ErrorCode.TOKEN_INVALID)
                 Grantor(
                     inviter, lambda a, m, x: env.policy.scope(a, m, x).all_accounts, env.policy.template_table()
