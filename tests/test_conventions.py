@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Float, Numeric
 
 from guichet.domain.models import Base
+from guichet.policies.rules import ACTIONS, MODULES, ROLES
 from guichet.schema.schema import schema
 
 PACKAGE = Path(__file__).resolve().parent.parent / "guichet"
@@ -106,6 +107,18 @@ def test_no_import_by_name_outside_migrations() -> None:
         and ("importlib" in _imports(path) or "import_module" in path.read_text() or "__import__(" in path.read_text())
     ]
     assert offenders == []
+
+
+def test_resolvers_and_domain_name_modules_actions_and_roles_by_their_enums() -> None:
+    vocabulary = set(MODULES) | set(ACTIONS) | set(ROLES)
+    literals = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} {node.value!r}"
+        for folder in ("resolvers", "domain")
+        for path in sorted((PACKAGE / folder).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in vocabulary
+    ]
+    assert literals == []
 
 
 def test_the_app_serves_its_http_routes(app: Any) -> None:

@@ -59,7 +59,7 @@ class Context:
     request_id: str
     bearer_token: str | None
     loaders: Loaders = field(init=False)
-    # What each field's declared permission decided, by the field's path (see decision()).
+    # What each field's declared permission decided, by the field's path (schema.permissions.decided).
     decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
     _viewer_task: asyncio.Future[Viewer | None] | None = None
     _read_session: AsyncSession | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from aiodataloader import DataLoader
@@ -120,26 +120,39 @@ class ContactByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
-@dataclass
 class Loaders:
-    """The request's loaders, one per (entity, key)."""
-
-    billing_account_by_id: BillingAccountByIdLoader
-    invoice_lines_by_invoice_id: InvoiceLinesByInvoiceIdLoader
-    readable_payments_by_invoice_id: ReadablePaymentsByInvoiceIdLoader
-    invoice_ids_by_payment_id: InvoiceIdsByPaymentIdLoader
-    readable_invoice_by_id: ReadableInvoiceByIdLoader
-    access_by_contact_id: AccessByContactIdLoader
-    contact_by_id: ContactByIdLoader
+    """The request's loaders, one per (entity, key), each built on first use."""
 
     def __init__(self, ctx: Context) -> None:
-        self.billing_account_by_id = BillingAccountByIdLoader(ctx)
-        self.invoice_lines_by_invoice_id = InvoiceLinesByInvoiceIdLoader(ctx)
-        self.readable_payments_by_invoice_id = ReadablePaymentsByInvoiceIdLoader(ctx)
-        self.invoice_ids_by_payment_id = InvoiceIdsByPaymentIdLoader(ctx)
-        self.readable_invoice_by_id = ReadableInvoiceByIdLoader(ctx)
-        self.access_by_contact_id = AccessByContactIdLoader(ctx)
-        self.contact_by_id = ContactByIdLoader(ctx)
+        self._ctx = ctx
+
+    @cached_property
+    def billing_account_by_id(self) -> BillingAccountByIdLoader:
+        return BillingAccountByIdLoader(self._ctx)
+
+    @cached_property
+    def invoice_lines_by_invoice_id(self) -> InvoiceLinesByInvoiceIdLoader:
+        return InvoiceLinesByInvoiceIdLoader(self._ctx)
+
+    @cached_property
+    def readable_payments_by_invoice_id(self) -> ReadablePaymentsByInvoiceIdLoader:
+        return ReadablePaymentsByInvoiceIdLoader(self._ctx)
+
+    @cached_property
+    def invoice_ids_by_payment_id(self) -> InvoiceIdsByPaymentIdLoader:
+        return InvoiceIdsByPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def readable_invoice_by_id(self) -> ReadableInvoiceByIdLoader:
+        return ReadableInvoiceByIdLoader(self._ctx)
+
+    @cached_property
+    def access_by_contact_id(self) -> AccessByContactIdLoader:
+        return AccessByContactIdLoader(self._ctx)
+
+    @cached_property
+    def contact_by_id(self) -> ContactByIdLoader:
+        return ContactByIdLoader(self._ctx)
 
 
 class Deferred:
