@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from guichet.domain import auth
 from guichet.policies.authz import NotAuthenticated
-from guichet.resolvers.context import Viewer
+from guichet.resolvers.context import SignedIn
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -35,11 +35,11 @@ def auth_env(ctx: Context) -> auth.AuthEnv:
 
 def signed_in(ctx: Context, opened: auth.OpenedSession) -> auth.OpenedSession:
     """The rest of the operation runs as the new session's person (viewer.organisations.me ...)."""
-    ctx.sign_in_as(Viewer(opened.person_id, opened.session_id, opened.email, opened.first_name, opened.last_name))
+    ctx.sign_in_as(SignedIn(opened.person_id, opened.session_id, opened.email, opened.first_name, opened.last_name))
     return opened
 
 
-async def _viewer(ctx: Context) -> Viewer:
+async def _viewer(ctx: Context) -> SignedIn:
     viewer = await ctx.viewer()
     if viewer is None:
         raise NotAuthenticated()

@@ -39,7 +39,7 @@ _VIEWER_STATEMENT = (
 
 
 @dataclass(frozen=True)
-class Viewer:
+class SignedIn:
     """The signed-in person and the session that proved it."""
 
     person_id: int
@@ -61,7 +61,7 @@ class Context:
     loaders: Loaders = field(init=False)
     # What each field's declared permission decided, by the field's path (schema.permissions.decided).
     decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
-    _viewer_task: asyncio.Future[Viewer | None] | None = None
+    _viewer_task: asyncio.Future[SignedIn | None] | None = None
     _read_session: AsyncSession | None = None
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _authz: Authorizer | None = None
@@ -119,13 +119,13 @@ class Context:
         self._authz = None
         self._viewer_task = None
 
-    async def viewer(self) -> Viewer | None:
+    async def viewer(self) -> SignedIn | None:
         """The signed-in person, from the bearer token's live session (looked up once per request)."""
         if self._viewer_task is None:
             self._viewer_task = asyncio.ensure_future(self._load_viewer())
         return await asyncio.shield(self._viewer_task)
 
-    async def _load_viewer(self) -> Viewer | None:
+    async def _load_viewer(self) -> SignedIn | None:
         if not self.bearer_token:
             return None
         parameters = {"token_hash": token_hash(self.bearer_token), "now": self.now()}
@@ -143,7 +143,7 @@ class Context:
         if row is None:
             return None
         session_id, person = row
-        return Viewer(person.id, session_id, person.email, person.first_name, person.last_name)
+        return SignedIn(person.id, session_id, person.email, person.first_name, person.last_name)
 
     @property
     def authz(self) -> Authorizer:
@@ -155,10 +155,10 @@ class Context:
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
 
-    def sign_in_as(self, viewer: Viewer) -> None:
+    def sign_in_as(self, viewer: SignedIn) -> None:
         """The rest of this operation runs as `viewer` (just signed in by login or activateAccount),
         so fields under the returned session (viewer.organisations.me ...) see its memberships."""
-        future: asyncio.Future[Viewer | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[SignedIn | None] = asyncio.get_running_loop().create_future()
         future.set_result(viewer)
         self._viewer_task = future
         self._authz = None

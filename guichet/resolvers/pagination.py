@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -21,7 +20,6 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 T = TypeVar("T")
-U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -33,9 +31,6 @@ class Page(Generic[T]):
     has_next: bool
     has_previous: bool
     total: int
-
-    def map(self, render: Callable[[T], U]) -> Page[U]:
-        return Page([render(item) for item in self.items], self.cursors, self.has_next, self.has_previous, self.total)
 
 
 def encode_cursor(*values: object) -> str:

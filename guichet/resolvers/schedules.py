@@ -96,7 +96,7 @@ async def change_schedule_card(
 
 
 @dataclass(frozen=True)
-class Regularisation:
+class RegularisationResult:
     """A regularisation's outcome: the plan after it, the card payment, what to tell the customer."""
 
     schedule: ScheduleView
@@ -114,7 +114,7 @@ async def regularise_schedule(
     installment_count: int,
     card: CardDetails | None,
     idempotency_key: str,
-) -> Regularisation:
+) -> RegularisationResult:
     """Settle a plan's unpaid debt, the first part now by card; raise the service's DomainErrors."""
     decision = _reached(decision)
     outcome = await services.regularise(
@@ -132,7 +132,7 @@ async def regularise_schedule(
     payment = None
     if outcome.payment_id is not None:
         payment = (await payments.payments_by_pk(ctx, [outcome.payment_id])).get(outcome.payment_id)
-    return Regularisation(
+    return RegularisationResult(
         schedule=await _fresh(ctx, schedule_pk),
         payment=payment,
         succeeded=outcome.succeeded,

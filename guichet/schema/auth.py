@@ -12,8 +12,7 @@ import strawberry
 
 from guichet.domain.auth import OpenedSession
 from guichet.resolvers import auth as resolvers
-from guichet.resolvers.context import Info
-from guichet.resolvers.context import Viewer as SignedIn
+from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.common import OkPayload, UserError
 from guichet.schema.organisations import Viewer
 from guichet.schema.payloads import payload_mutation

@@ -15,8 +15,7 @@ from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
-from guichet.resolvers.context import Info
-from guichet.resolvers.context import Viewer as SignedIn
+from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.errors import refusals_as_errors

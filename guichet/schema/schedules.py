@@ -183,7 +183,7 @@ def _schedule_pk(schedule_id: strawberry.ID) -> int:
     return decode_id(schedule_id, "Schedule", field=["input", "scheduleId"])
 
 
-def _message(outcome: resolvers.Regularisation, info: Info) -> str:
+def _message(outcome: resolvers.RegularisationResult, info: Info) -> str:
     """What to tell the customer about the first payment, in the request's language."""
     locale = info.context.locale
     amount = outcome.amount.format(locale)
