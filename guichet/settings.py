@@ -34,6 +34,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 15
     max_tokens: int = 1000
+    # Fields of one operation once fragments are expanded (a fragment spread twice counts twice).
+    max_selections: int = 2000
     session_ttl_seconds: int = 12 * 3600
     # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
     password_hash_profile: str = "default"
@@ -41,6 +43,10 @@ class Settings:
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
+    # Attachments and generated files (service requests); created on first write.
+    files_dir: str = "./guichet-files"
+    # Optional TOML file of per-category SLA hours (guichet.domain.service_requests.categories).
+    service_request_categories_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -102,6 +108,8 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         redis_url=env.get("GUICHET_REDIS_URL") or None,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
         payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
+        files_dir=env.get("GUICHET_FILES_DIR") or "./guichet-files",
+        service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
     )
     if settings.support_channels_file:
         # Its content is checked when the app is built (guichet.domain.support.load_channels).
@@ -110,6 +118,11 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         except OSError as error:
             path = settings.support_channels_file
             raise SettingsError(f"GUICHET_SUPPORT_CHANNELS: cannot read {path}: {error.strerror}") from None
+    if settings.service_request_categories_file:
+        # A malformed categories file stops start-up with one line too.
+        from guichet.domain.service_requests.categories import load_file
+
+        load_file(settings.service_request_categories_file)
     return settings
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from guichet.cli import feed, jobs_payments, jobs_schedules
+from guichet.cli import feed, jobs_payments, jobs_schedules, jobs_service_requests
 from guichet.domain import support
 from guichet.settings import SettingsError, database_url, load_settings
 
@@ -103,6 +103,7 @@ def jobs() -> None:
 feed.register(cli, jobs)  # guichet import
 jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
 jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
+jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 
 
 def main() -> None:

@@ -28,8 +28,16 @@ def user_errors(error: DomainError | DomainErrors, locale: str) -> list[UserErro
     return [user_error(error, locale)]
 
 
-def forbidden(info: Info) -> GraphQLError:
-    return GraphQLError(render("FORBIDDEN", info.context.locale), extensions={"code": "FORBIDDEN"})
+def forbidden(info: Info, module: str | None = None, action: str | None = None) -> GraphQLError:
+    """FORBIDDEN, naming in extensions.module and extensions.action the permission that was missing."""
+    return GraphQLError(render("FORBIDDEN", info.context.locale), extensions=forbidden_extensions(module, action))
+
+
+def forbidden_extensions(module: str | None, action: str | None) -> dict[str, str]:
+    extensions = {"code": "FORBIDDEN"}
+    if module and action:
+        extensions.update(module=str(module), action=str(action))
+    return extensions
 
 
 def unauthenticated(info: Info) -> GraphQLError:
@@ -50,7 +58,7 @@ def refusals_as_errors(info: Info) -> Iterator[None]:
         yield
     except NotAuthenticated:
         raise unauthenticated(info) from None
-    except AccessDenied:
-        raise forbidden(info) from None
+    except AccessDenied as error:
+        raise forbidden(info, error.module, error.action) from None
     except DomainError as error:
         raise top_level(error, info) from None

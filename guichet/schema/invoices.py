@@ -195,7 +195,7 @@ class Invoice(Node):
     )
     def download_url(self, info: Info) -> str:
         if not self.can_export:
-            raise forbidden(info)
+            raise forbidden(info, Module.INVOICES, Action.EXPORT)
         ctx = info.context
         return links.download_url(ctx.settings.public_url, ctx.settings.secret_key, self.pk, ctx.now())
 

@@ -40,8 +40,8 @@ class ErrorsInPayload(FieldExtension):
             return await next_(source, info, **kwargs)
         except NotAuthenticated:
             raise unauthenticated(info) from None
-        except AccessDenied:
-            raise forbidden(info) from None
+        except AccessDenied as error:
+            raise forbidden(info, error.module, error.action) from None
         except (DomainError, DomainErrors) as error:
             return refused(self.field.type, user_errors(error, info.context.locale))
 

@@ -185,7 +185,7 @@ def _stream_error(error: Exception, info: Info) -> GraphQLError:
     if isinstance(error, NotAuthenticated):
         return unauthenticated(info)
     if isinstance(error, AccessDenied):
-        return forbidden(info)
+        return forbidden(info, error.module, error.action)
     assert isinstance(error, DomainError)
     return GraphQLError(render(error.message_key, info.context.locale), extensions={"code": error.code.value})
 

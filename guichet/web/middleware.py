@@ -12,6 +12,7 @@ One pure-ASGI middleware (no BaseHTTPMiddleware: it would buffer responses and b
 - Security headers (SEC-38): nosniff, no-referrer, X-Frame-Options DENY, a restrictive CSP unless
   the route set its own (the GraphiQL page does), Cache-Control no-store unless the route set one,
   HSTS when the public URL is https.
+- HEAD: answered like GET by the routes, with the body dropped here.
 - Unexpected exceptions: logged with the request id; the client gets a JSON 500 with only
   "Unexpected error." and the request id.
 """
@@ -68,9 +69,12 @@ class GuichetHTTPMiddleware:
         metrics: Metrics | None = None,
         routes: Sequence[BaseRoute] = (),
         hsts: bool = False,
+        body_limits: Sequence[tuple[str, str, int]] = (),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # (method, path prefix, limit): routes that take more than the default (file uploads).
+        self.body_limits = tuple(body_limits)
         self.metrics = metrics
         self.routes = routes
         self.hsts = hsts
@@ -91,11 +95,16 @@ class GuichetHTTPMiddleware:
         started = time.perf_counter()
         outcome = {"status": 500, "started": False}
 
+        head = scope["method"] == "HEAD"
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome["status"] = message["status"]
                 outcome["started"] = True
                 self._add_headers(MutableHeaders(scope=message), request_id)
+            elif head and message["type"] == "http.response.body" and message.get("body"):
+                # HEAD: GET's headers (Content-Length included), no body.
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -119,6 +128,10 @@ class GuichetHTTPMiddleware:
         Return None when the request was answered here (413 or 400) or the client went away.
         """
         limit = self.max_body_bytes
+        for method, prefix, larger in self.body_limits:
+            if scope["method"] == method and scope["path"].startswith(prefix):
+                limit = larger
+                break
         declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
