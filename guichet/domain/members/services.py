@@ -201,10 +201,17 @@ async def invite_member(
 async def _managed_invitation(
     session: AsyncSession, env: MembersEnv, *, actor_person_id: int, invitation_id: int
 ) -> tuple[models.Invitation, Grantor]:
+    """The invitation and its manager; another organisation's invitation is NOT_FOUND exactly like an unknown one."""
+    not_found = DomainError(ErrorCode.NOT_FOUND, field=["input", "invitationId"])
     invitation = await session.get(models.Invitation, invitation_id, with_for_update=True)
     if invitation is None:
-        raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invitationId"])
-    grantor = await _grantor(session, env, person_id=actor_person_id, organisation_id=invitation.organisation_id)
+        raise not_found
+    try:
+        grantor = await _grantor(session, env, person_id=actor_person_id, organisation_id=invitation.organisation_id)
+    except DomainError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            raise not_found from None
+        raise
     if invitation_status(invitation.status, invitation.expires_at, env.now) not in {"PENDING", "EXPIRED"}:
         raise DomainError(ErrorCode.VALIDATION, "invitation_closed", field=["input", "invitationId"])
     grantor.may_grant_roles(invitation_roles(invitation))
