@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from guichet.app_state import AppState
 from guichet.db import create_engine, session_factory
@@ -153,7 +154,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=routes,
         hsts=settings.public_url.startswith("https://"),
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    middleware = [guard]
+    if settings.forwarded_allow_ips:
+        # Outermost, so throttles, logs and the request id all see the client behind the trusted proxy.
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.guichet = state
     app.state.schema = schema
     return app

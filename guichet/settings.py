@@ -41,6 +41,9 @@ class Settings:
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
+    # Addresses (or CIDR ranges, or "*") of reverse proxies whose X-Forwarded-For names the client;
+    # empty: the TCP peer is the client (what per-address throttles count).
+    forwarded_allow_ips: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -100,6 +103,7 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
+        forwarded_allow_ips=(env.get("GUICHET_FORWARDED_ALLOW_IPS") or "").strip(),
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
         payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
     )

@@ -104,6 +104,12 @@ class Context:
     def now(self) -> datetime:
         return self.app.clock.now()
 
+    @property
+    def client_ip(self) -> str | None:
+        """The client's address (a trusted proxy's X-Forwarded-For already applied by server.py), for throttles and logs."""
+        request = self.request
+        return request.client.host if request is not None and request.client is not None else None
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """The request's read session; one query at a time, since sibling fields run concurrently."""

@@ -297,3 +297,20 @@ async def test_change_password_needs_a_session(gql) -> None:
 
     assert result["data"] is None
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_forwarded_for_header_from_an_untrusted_peer_does_not_escape_the_token_throttle(http) -> None:
+    for n in range(20):
+        await http.post(
+            "/graphql",
+            json={"query": RESET, "variables": {"token": f"guess-{n}", "password": STRONG_PASSWORD}},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+
+    response = await http.post(
+        "/graphql",
+        json={"query": RESET, "variables": {"token": "guess-x", "password": STRONG_PASSWORD}},
+        headers={"X-Forwarded-For": "198.51.100.250"},
+    )
+
+    assert [e["code"] for e in response.json()["data"]["resetPassword"]["errors"]] == ["TOO_MANY_ATTEMPTS"]

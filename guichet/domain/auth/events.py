@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import logging
-
-from guichet.domain.auth.env import AuthEnv
+from datetime import datetime
+from typing import Protocol
 
 log = logging.getLogger("guichet.security")
 
 
+class EventEnv(Protocol):
+    """What a security event says about its request (AuthEnv and MembersEnv both have it)."""
+
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def client_ip(self) -> str | None: ...
+    @property
+    def request_id(self) -> str: ...
+
+
 def security_event(
-    env: AuthEnv, event: str, *, email: str | None = None, person_id: int | None = None, **extra: object
+    env: EventEnv, event: str, *, email: str | None = None, person_id: int | None = None, **extra: object
 ) -> None:
     """Log `event` (e.g. auth.login.failed) with time, actor, client address and request id.
 
