@@ -34,6 +34,27 @@ from guichet.web.static import graphiql_page
 log = logging.getLogger("guichet")
 
 
+class CredentialsRefused(Exception):
+    """The request's Authorization header holds no live session."""
+
+    def __init__(self, locale: str) -> None:
+        super().__init__("credentials refused")
+        self.locale = locale
+
+    def response(self) -> Response:
+        from guichet.i18n import render
+
+        body = {
+            "errors": [{"message": render("bearer_invalid", self.locale), "extensions": {"code": "UNAUTHENTICATED"}}]
+        }
+        return Response(
+            orjson.dumps(body),
+            status_code=401,
+            media_type="application/json",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
 class GuichetGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with Guichet's per-request context."""
 
@@ -47,7 +68,23 @@ class GuichetGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        return build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        context = build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        if isinstance(request, Request) and await context.credentials_refused():
+            await context.close()
+            raise CredentialsRefused(context.locale)
+        return context
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        """Answer 401 to any HTTP operation whose Authorization header signs no one in (so a client can
+        tell "not signed in" from "nothing there"); sockets refuse such a bearer in connection_init."""
+        from strawberry.types.unset import UNSET
+
+        try:
+            return await super().run(
+                request, UNSET if context is None else context, UNSET if root_value is None else root_value
+            )
+        except CredentialsRefused as refused:
+            return refused.response()
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Authenticate a subscription socket: the bearer in connection_init's payload

@@ -79,6 +79,8 @@ class Context:
     locale: str
     request_id: str
     bearer_token: str | None
+    # An Authorization header was sent (well-formed or not): if it signs no one in, the request is refused.
+    has_authorization: bool = False
     loaders: dict[str, Any] = field(default_factory=dict)
     _viewer_task: asyncio.Future[Viewer | None] | None = None
     _read_session: AsyncSession | None = None
@@ -174,6 +176,11 @@ class Context:
             self._authz = Authorizer(self)
         return self._authz
 
+    async def credentials_refused(self) -> bool:
+        """True when the request sent an Authorization header that signs no one in: a malformed
+        header, or a bearer that is unknown, expired or ended. No header at all is anonymous, not refused."""
+        return self.has_authorization and await self.viewer() is None
+
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
 
@@ -202,6 +209,7 @@ def build_context(app_state: AppState, request: Request | None, *, headers: dict
         locale=negotiate_locale(headers.get("accept-language")),
         request_id=headers.get("x-request-id") or uuid.uuid4().hex,
         bearer_token=bearer_from_header(headers.get("authorization")),
+        has_authorization="authorization" in headers,
     )
 
 

@@ -63,7 +63,8 @@ async def test_reset_by_mailed_link_sets_the_password_and_ends_every_session(gql
 
     assert result["data"]["resetPassword"] == OK
     for old in (member.token, other_device):
-        assert (await gql(VIEWER, token=old))["data"]["viewer"] is None
+        refused = await gql(VIEWER, token=old, status=401)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
     assert (await _login(gql, member.email, PASSWORD))["errors"] == [{"code": "INVALID_CREDENTIALS"}]
     assert (await _login(gql, member.email, STRONG_PASSWORD))["errors"] == []
     [request_mail, notice] = await outbox(sessionmaker, member.email)
@@ -250,7 +251,8 @@ async def test_change_password_keeps_this_session_and_ends_the_others(gql, sessi
 
     assert result["data"]["changePassword"] == OK
     assert (await gql(VIEWER, token=member.token))["data"]["viewer"] == {"email": member.email}
-    assert (await gql(VIEWER, token=other_device))["data"]["viewer"] is None
+    refused = await gql(VIEWER, token=other_device, status=401)
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
     assert (await _login(gql, member.email, STRONG_PASSWORD))["errors"] == []
     assert [m.subject for m in await outbox(sessionmaker, member.email)] == ["Your Guichet password was changed"]
 

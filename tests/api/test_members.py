@@ -277,8 +277,10 @@ async def test_a_disabled_member_loses_access_at_once_and_comes_back_when_enable
     disabled = await gql(DISABLE, variables, token=admin.token)
 
     assert disabled["data"]["disableMember"] == {"contact": {"status": "DISABLED"}, "errors": []}
-    assert (await gql(ORG, org_query, token=member.token))["data"]["organisation"] is None
-    assert (await gql("{ viewer { email } }", token=member.token))["data"]["viewer"] is None  # sessions ended
+    # Its only membership is disabled, so its sessions ended: the bearer is refused outright.
+    for query, variables_ in ((ORG, org_query), ("{ viewer { email } }", None)):
+        refused = await gql(query, variables_, token=member.token, status=401)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
 
     enabled = await gql(ENABLE, variables, token=admin.token)
 
