@@ -24,6 +24,7 @@ from guichet.domain import support
 from guichet.domain.clock import Clock, SystemClock
 from guichet.domain.passwords import PasswordHashing
 from guichet.hooks import start_all, stop_all
+from guichet.logs import install_context_fields
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
@@ -151,6 +152,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """The application. Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed."""
+    install_context_fields()
     state = build_state(settings, clock)
     state.services["support_channels"] = support.load_channels(settings)
     metrics = state.services.setdefault("metrics", Metrics())

@@ -44,6 +44,9 @@ class Settings:
     # Addresses (or CIDR ranges, or "*") of reverse proxies whose X-Forwarded-For names the client;
     # empty: the TCP peer is the client (what per-address throttles count).
     forwarded_allow_ips: str = ""
+    # Log lines: "text" (key=value) or "json" (one object per line), at this level and above.
+    log_format: str = "text"
+    log_level: str = "INFO"
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -90,6 +93,12 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     if profile == "test" and env.get("GUICHET_TESTING") != "1":
         # The cheapest argon2 parameters would make stolen hashes easy to crack (SEC-39).
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE=test is for the test suite only (GUICHET_TESTING=1)")
+    log_format = (env.get("GUICHET_LOG_FORMAT") or "text").strip().lower()
+    if log_format not in {"text", "json"}:
+        raise SettingsError("GUICHET_LOG_FORMAT must be 'text' or 'json'")
+    log_level = (env.get("GUICHET_LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError("GUICHET_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     settings = Settings(
         database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
         secret_key=secret_key,
@@ -104,6 +113,8 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
         forwarded_allow_ips=(env.get("GUICHET_FORWARDED_ALLOW_IPS") or "").strip(),
+        log_format=log_format,
+        log_level=log_level,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
         payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
     )

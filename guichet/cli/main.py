@@ -44,6 +44,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     link_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     os.environ.setdefault("GUICHET_PUBLIC_URL", f"http://{link_host}:{port}")
     settings = load_settings(demo=demo)
+    from guichet.logs import configure_logging
+
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     if demo:
         from guichet.demo import prepare_demo
 
@@ -54,7 +57,11 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Guichet's own handler formats uvicorn's lines too (guichet.logs; each worker sets it up in
+        # guichet.asgi), redacting link signatures from the access log.
+        log_config=None,
+        # A trusted proxy's X-Forwarded-For is applied by the app itself (GUICHET_FORWARDED_ALLOW_IPS).
         proxy_headers=False,
         server_header=False,
     )

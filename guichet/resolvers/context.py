@@ -20,6 +20,7 @@ from guichet.domain import models
 from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
 from guichet.i18n import negotiate_locale
+from guichet.logs import set_principal
 from guichet.settings import Settings
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class Context:
         if row is None:
             return None
         session_id, person = row
+        set_principal(f"person:{person.id}")
         return Viewer(person.id, session_id, person.email, person.first_name, person.last_name)
 
     @property
@@ -189,6 +191,7 @@ class Context:
         so fields under the returned session (viewer.organisations.me ...) see its memberships."""
         future: asyncio.Future[Viewer | None] = asyncio.get_running_loop().create_future()
         future.set_result(viewer)
+        set_principal(f"person:{viewer.person_id}")
         self._viewer_task = future
         self._authz = None
 

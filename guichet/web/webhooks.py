@@ -55,7 +55,18 @@ async def payment_webhook(request: Request) -> JSONResponse:
         result = await apply_webhook(state.sessionmaker, provider=provider, event=event, now=state.clock.now())
     except WebhookRejected as rejected:
         # The reason names no secret and no body content; enough for the provider's logs.
-        log.info("webhook refused provider=%s status=%s reason=%s", provider, rejected.status, rejected.reason)
+        log.warning(
+            "webhook refused provider=%s status=%s reason=%s",
+            provider,
+            rejected.status,
+            rejected.reason,
+            extra={
+                "event": "webhook.refused",
+                "provider": provider,
+                "status": rejected.status,
+                "reason": rejected.reason,
+            },
+        )
         return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
     await events.publish(state, result.changes)
     log.info(
