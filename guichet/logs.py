@@ -31,16 +31,32 @@ REDACTED = "[REDACTED]"
 _STANDARD = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {"message", "asctime"}
 # `module` and `action` are LogRecord-safe spellings of the access fields (module is a LogRecord attribute).
 _RENAMED = {"access_module": "module", "access_action": "action"}
-_SECRET_FIELDS = re.compile(r"password|passwd|token|secret|authorization|cookie|card_number|pan|cvv|cvc", re.I)
+_SECRET_FIELDS = re.compile(
+    r"(?:^|_)(?:password|passwd|token|secret|authorization|cookie|card|card_number|pan|cvv|cvc)(?:$|_)", re.I
+)
 _PATTERNS = (
     # Invoice download links: /invoices/<id>.<expires>.<signature>.pdf
     (re.compile(r"(/invoices/\d+\.\d+\.)[^./?#\s\"']+(\.pdf)"), rf"\1{REDACTED}\2"),
     # token=, signature=, sig= in query strings (activation, reset and invitation links).
     (re.compile(r"([?&;](?:token|signature|sig)=)[^&#\s\"']*", re.I), rf"\1{REDACTED}"),
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), rf"\1{REDACTED}"),
-    # Card numbers: 13 to 19 digits, maybe grouped by spaces or dashes; the last four stay.
-    (re.compile(r"\b(?:\d[ -]?){9,15}(\d{4})\b"), r"[CARD ****\1]"),
 )
+# Card numbers: 13 to 19 digits, maybe grouped by spaces or dashes, passing the Luhn check (so
+# phone numbers and timestamps stay readable); the last four digits stay.
+_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"[CARD ****{digits[-4:]}]" if _luhn(digits) else match.group(0)
 
 
 @dataclass
@@ -104,7 +120,7 @@ def redact(text: str) -> str:
     """`text` with link signatures, tokens, bearer credentials and card numbers replaced."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _CARD.sub(_mask_card, text)
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, Any]:

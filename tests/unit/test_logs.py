@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
 import pytest
 from sqlalchemy import text
@@ -92,11 +93,18 @@ def test_bearer_tokens_and_card_numbers_are_redacted(message: str, secret: str) 
     assert secret not in line
 
 
+def test_phone_numbers_and_timestamps_are_not_taken_for_cards() -> None:
+    line = logs.KeyValueFormatter().format(_record("guichet", "msisdn 2250701020304 at 1764583200123"))
+
+    assert "2250701020304" in line and "1764583200123" in line
+
+
 def test_fields_named_like_secrets_are_dropped() -> None:
     line = logs.KeyValueFormatter().format(_record("guichet", "x", password="hunter2", token="t0k", card_number="4111"))
 
     assert "hunter2" not in line and "t0k" not in line and "4111" not in line
     assert "password=[REDACTED]" in line
+    assert "company=Acme" in logs.KeyValueFormatter().format(_record("guichet", "x", company="Acme"))
 
 
 def test_a_traceback_is_one_line_and_redacted() -> None:
@@ -104,8 +112,6 @@ def test_a_traceback_is_one_line_and_redacted() -> None:
         raise RuntimeError(f"failed GET {SIGNED_LINK}")
     except RuntimeError:
         record = logging.LogRecord("guichet.http", logging.ERROR, __file__, 1, "unexpected error", (), None)
-        import sys
-
         record.exc_info = sys.exc_info()
     line = logs.JsonFormatter().format(record)
 
