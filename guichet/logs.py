@@ -28,7 +28,11 @@ LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDACTED = "[REDACTED]"
 
 # Attributes every LogRecord has: anything else on a record came from `extra=`.
-_STANDARD = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's coloured copy of msg
+}
 # `module` and `action` are LogRecord-safe spellings of the access fields (module is a LogRecord attribute).
 _RENAMED = {"access_module": "module", "access_action": "action"}
 _SECRET_FIELDS = re.compile(
@@ -190,6 +194,7 @@ def configure_logging(*, log_format: str = "text", level: str = "INFO", stream: 
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    logging.getLogger("casbin").setLevel(logging.WARNING)  # it prints its whole model at INFO on start-up
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
