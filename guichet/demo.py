@@ -308,6 +308,7 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
     from guichet.domain.feed.importer import import_feed
     from guichet.domain.feed.parse import parse_feed
     from guichet.domain.passwords import PasswordHashing
+    from guichet.domain.service_requests.demo import seed_demo_requests
 
     clock = SystemClock()
     now = clock.now()
@@ -318,6 +319,7 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
             if await session.scalar(select(func.count()).select_from(models.Organisation)):
                 return False
             await import_feed(session, feed, now=now)
+            await seed_demo_requests(session, files_dir=settings.files_dir, now=now)
             hashing = PasswordHashing(settings.password_hash_profile)
             people = (
                 await session.scalars(select(models.Person).where(models.Person.email.in_([e for e, _ in DEMO_LOGINS])))

@@ -28,6 +28,7 @@ from guichet.logs import install_context_fields
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
 from guichet.web.middleware import GuichetHTTPMiddleware
 from guichet.web.static import graphiql_page
@@ -185,6 +186,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         *area_routes(),
+        *service_request_routes.routes(),
     ]
     guard = Middleware(
         GuichetHTTPMiddleware,
@@ -192,6 +194,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         metrics=metrics,
         routes=routes,
         hsts=settings.public_url.startswith("https://"),
+        body_limits=[service_request_routes.UPLOAD_BODY_LIMIT],
     )
     middleware = [guard]
     if settings.forwarded_allow_ips:

@@ -47,6 +47,10 @@ class Settings:
     # Log lines: "text" (key=value) or "json" (one object per line), at this level and above.
     log_format: str = "text"
     log_level: str = "INFO"
+    # Attachments and generated files (service requests); created on first write.
+    files_dir: str = "./guichet-files"
+    # Optional TOML file of per-category SLA hours (guichet.domain.service_requests.categories).
+    service_request_categories_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -117,10 +121,17 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         log_level=log_level,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
         payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
+        files_dir=env.get("GUICHET_FILES_DIR") or "./guichet-files",
+        service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
     )
     if settings.support_channels_file:
         # A malformed channels file stops start-up with one line (SupportChannelsError is a SettingsError).
         from guichet.domain.support import load_channels
 
         load_channels(settings)
+    if settings.service_request_categories_file:
+        # A malformed categories file stops start-up with one line too.
+        from guichet.domain.service_requests.categories import load_file
+
+        load_file(settings.service_request_categories_file)
     return settings

@@ -87,9 +87,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
+        files_dir=str(tmp_path / "files"),
         secret_key="test-secret-key-0123456789abcdef0123456789",
         webhook_secret="test-webhook-secret",
         public_url="http://guichet.test",

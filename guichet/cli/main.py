@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from guichet.cli import jobs_service_requests
 from guichet.settings import SettingsError, load_settings
 
 
@@ -135,6 +136,7 @@ def _register_areas() -> None:
 
 
 _register_areas()
+jobs_service_requests.register(cli, jobs)
 
 
 def main() -> None:

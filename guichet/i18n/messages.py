@@ -15,6 +15,7 @@ from guichet.i18n import (
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
+    catalogue_service_requests,
 )
 
 SUPPORTED = ("en", "fr")
@@ -28,6 +29,7 @@ for _area in (
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
+    catalogue_service_requests,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:

@@ -70,9 +70,12 @@ class GuichetHTTPMiddleware:
         metrics: Metrics | None = None,
         routes: Sequence[BaseRoute] = (),
         hsts: bool = False,
+        body_limits: Sequence[tuple[str, str, int]] = (),
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # (method, path prefix, limit): routes that take more than the default (file uploads).
+        self.body_limits = tuple(body_limits)
         self.metrics = metrics
         self.routes = routes
         self.hsts = hsts
@@ -130,6 +133,10 @@ class GuichetHTTPMiddleware:
         Return None when the request was answered here (413 or 400) or the client went away.
         """
         limit = self.max_body_bytes
+        for method, prefix, larger in self.body_limits:
+            if scope["method"] == method and scope["path"].startswith(prefix):
+                limit = larger
+                break
         declared = None
         for name, value in scope.get("headers", ()):
             if name == b"content-length":

@@ -28,7 +28,7 @@ from guichet.domain.payments.webhooks import (
 log = logging.getLogger("guichet.webhooks")
 
 
-async def _read_capped(request: Request) -> bytes:
+async def read_capped(request: Request) -> bytes:
     """The raw body, read once; raise WebhookRejected(413) past MAX_BODY_BYTES."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
@@ -49,7 +49,7 @@ async def payment_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": "unknown provider"}, status_code=404)
     state: AppState = request.app.state.guichet
     try:
-        body = await _read_capped(request)
+        body = await read_capped(request)
         verify_signature(request.headers.get(SIGNATURE_HEADER), body, state.settings.webhook_secret, state.clock.now())
         event = parse_event(provider, body)
         result = await apply_webhook(state.sessionmaker, provider=provider, event=event, now=state.clock.now())

@@ -39,6 +39,7 @@ from guichet.domain.feed.parse import (
 )
 from guichet.domain.feed.roles import RoleKey, replace_contact_roles
 from guichet.domain.money import Money
+from guichet.domain.service_requests.categories import import_category_settings
 
 SCHEDULES_FEED_MODULE = "guichet.domain.schedules.feed"
 CHUNK = 500  # bound on IN (...) lists: SQLite and asyncpg both cap bound parameters
@@ -124,6 +125,8 @@ async def import_feed(session: AsyncSession, feed: Feed, *, now: datetime) -> Im
         await _upsert_invoices(session, record, org, accounts, invoices, now=now, report=report)
         if record.schedules is not None:
             await _import_schedules(session, record, org, now=now)
+        if record.service_request_categories is not None:
+            await _import_service_request_categories(session, record, org)
     await session.flush()
     return report
 
@@ -568,6 +571,22 @@ async def _import_schedules(
             raise
         raise FeedError(path, "schedules are not supported by this version of Guichet") from None
     await module.import_schedules(session, org, record.schedules or [], path, now)
+
+
+# ---------------------------------------------------------------- service-request categories
+
+
+async def _import_service_request_categories(
+    session: AsyncSession, record: FeedOrganisation, org: models.Organisation
+) -> None:
+    """The organisation's own SLA hours per category; the list replaces what was there."""
+    path = f"{record.path}.serviceRequestCategories"
+    try:
+        await import_category_settings(
+            session, organisation_id=org.id, entries=record.service_request_categories or [], path=path
+        )
+    except ValueError as error:
+        raise FeedError("", str(error)) from None
 
 
 __all__ = ["ImportReport", "import_feed", "import_feed_file"]

@@ -102,6 +102,8 @@ class FeedOrganisation:
     invoices: list[FeedInvoice]
     # Raw schedule records, handed to the schedules area's importer (None: the key is absent).
     schedules: list[dict[str, Any]] | None = None
+    # Raw per-category SLA hours, handed to the service-requests area (None: the key is absent).
+    service_request_categories: list[dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -242,6 +244,7 @@ ORG_FIELDS = (
     "contacts",
     "invoices",
     "schedules",
+    "serviceRequestCategories",
 )
 ACCOUNT_FIELDS = ("number", "name", "lines")
 LINE_FIELDS = ("number", "serviceType")
@@ -325,6 +328,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         _invoice(inv, f"{path}.invoices[{i}]", currency) for i, inv in enumerate(_list(record, "invoices", where) or [])
     ]
     schedules = _list(record, "schedules", where)
+    categories = _list(record, "serviceRequestCategories", where)
     return FeedOrganisation(
         path=path,
         ref=ref,
@@ -336,6 +340,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         contacts=contacts,
         invoices=invoices,
         schedules=schedules,
+        service_request_categories=categories,
     )
 
 

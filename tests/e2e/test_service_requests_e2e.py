@@ -1,0 +1,173 @@
+"""Service requests end to end: a real `guichet serve`, a real SMTP sink, the signed back-office
+webhook, an upload and its download, and the close job as a real command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlalchemy.engine import make_url
+
+from guichet.db import create_engine, session_factory
+from guichet.domain.models.service_requests import ServiceRequest
+from guichet.domain.payments.webhooks import signature_header
+from guichet.domain.service_requests import links
+from tests.conftest import POSTGRES_URL
+from tests.e2e.support import (
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    Mailbox,
+    Server,
+    guichet_env,
+    plain_text,
+    run_guichet,
+    running_server,
+    smtp_server,
+)
+from tests.factories_service_requests import PDF, SrWorld, announce, make_sr_world, open_request
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Setup:
+    server: Server
+    mailbox: Mailbox
+    database_url: str
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    from tests.conftest import _pg_execute
+
+    folder = Path(tmp_path_factory.mktemp("e2e-sr"))
+    name = None
+    if POSTGRES_URL:
+        name = f"guichet_e2e_sr_{uuid.uuid4().hex[:10]}"
+        _pg_execute(f'CREATE DATABASE "{name}"')
+        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
+    try:
+        with smtp_server() as (smtp_port, mailbox):
+            env = guichet_env(
+                database_url,
+                {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "GUICHET_FILES_DIR": str(folder / "files")},
+            )
+            upgraded = run_guichet("db", "upgrade", env=env)
+            assert upgraded.returncode == 0, upgraded.stderr
+            with running_server(env) as server:
+                yield Setup(server, mailbox, database_url, env)
+    finally:
+        if name:
+            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _in_database(setup: Setup, work: Any) -> Any:
+    engine = create_engine(setup.database_url)
+    try:
+        return await work(session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _webhook(client: httpx.AsyncClient, setup: Setup, event: dict[str, Any]) -> httpx.Response:
+    body = json.dumps(event).encode()
+    return await client.post(
+        f"{setup.server.base_url}/webhooks/back-office/service-requests",
+        content=body,
+        headers={
+            "Guichet-Signature": signature_header(body, WEBHOOK_SECRET, int(time.time())),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+async def test_a_question_from_the_back_office_reaches_the_creator_by_smtp(setup: Setup) -> None:
+    now = datetime.now(UTC)
+
+    async def given(sessions: Any) -> tuple[SrWorld, Any]:
+        world = await make_sr_world(sessions)
+        return world, await open_request(sessions, world, now=now)
+
+    world, request = await _in_database(setup, given)
+    async with httpx.AsyncClient(timeout=30) as client:
+        moves = [
+            await _webhook(client, setup, {"eventId": f"e2e-{request.number}-{i}", "number": request.number, **body})
+            for i, body in enumerate(
+                (
+                    {"status": "ACKNOWLEDGED"},
+                    {"status": "IN_PROGRESS"},
+                    {"status": "AWAITING_CUSTOMER", "comment": "Quel est le modèle du terminal ?"},
+                )
+            )
+        ]
+        refused = await _webhook(client, setup, {"eventId": "e2e-bad", "number": request.number, "status": "SUBMITTED"})
+
+    assert [m.status_code for m in moves] == [200, 200, 200], setup.server.log()
+    assert refused.status_code == 400
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        asked = [
+            m
+            for m in setup.mailbox.messages
+            if "En attente" in str(m["Subject"]) and request.number in str(m["Subject"])
+        ]
+        if asked:
+            break
+        await asyncio.sleep(0.2)
+    assert asked, setup.server.log()
+    assert "Quel est le modèle du terminal ?" in plain_text(asked[0])
+    assert world.creator.email in str(asked[0]["To"])
+
+
+async def test_an_uploaded_file_is_served_by_its_signed_link_only(setup: Setup) -> None:
+    async def given(sessions: Any) -> Any:
+        world = await make_sr_world(sessions)
+        return world, await announce(sessions, world, now=datetime.now(UTC))
+
+    world, upload = await _in_database(setup, given)
+    base = setup.server.base_url
+    token = links.sign(SECRET_KEY, links.UPLOAD, upload.grant, upload.expires_at)
+    download = links.download_url(base, SECRET_KEY, upload.grant, datetime.now(UTC))
+    async with httpx.AsyncClient(timeout=30) as client:
+        put = await client.put(f"{base}/uploads/{token}", content=PDF, headers={"Content-Type": "application/pdf"})
+        got = await client.get(download)
+        forged = await client.get(download[:-2] + "AA")
+
+    assert put.status_code == 200, setup.server.log()
+    assert (got.status_code, got.content) == (200, PDF)
+    assert forged.status_code == 403
+
+
+async def test_the_close_job_closes_a_request_resolved_8_days_ago(setup: Setup) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+
+    async def given(sessions: Any) -> Any:
+        world = await make_sr_world(sessions)
+        request = await open_request(sessions, world)
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(ServiceRequest)
+                .where(ServiceRequest.id == request.id)
+                .values(status="RESOLVED", status_changed_at=long_ago, resolved_at=long_ago, resolution_code="fixed")
+            )
+        return request
+
+    request = await _in_database(setup, given)
+
+    result = run_guichet("jobs", "close-service-requests", env=setup.env)
+
+    assert result.returncode == 0, result.stderr
+    assert request.number in result.stdout
