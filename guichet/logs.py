@@ -41,6 +41,8 @@ _SECRET_FIELDS = re.compile(
 _PATTERNS = (
     # Invoice download links: /invoices/<id>.<expires>.<signature>.pdf
     (re.compile(r"(/invoices/\d+\.\d+\.)[^./?#\s\"']+(\.pdf)"), rf"\1{REDACTED}\2"),
+    # Attachment upload and download links: /uploads/<org>.<id>.<expires>.<signature>, /attachments/…
+    (re.compile(r"(/(?:uploads|attachments)/\d+\.\d+\.\d+\.)[^/?#\s\"']+"), rf"\1{REDACTED}"),
     # token=, signature=, sig= in query strings (activation, reset and invitation links).
     (re.compile(r"([?&;](?:token|signature|sig)=)[^&#\s\"']*", re.I), rf"\1{REDACTED}"),
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), rf"\1{REDACTED}"),

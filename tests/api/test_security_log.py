@@ -107,6 +107,16 @@ async def test_a_refused_webhook_is_logged_without_its_body(http, caplog) -> Non
     assert "GP-SECRETREF" not in caplog.text
 
 
+async def test_a_refused_back_office_webhook_is_logged(http, caplog) -> None:
+    caplog.set_level(logging.INFO)
+
+    response = await http.post("/webhooks/back-office/service-requests", content=b'{"eventId": "x"}')
+
+    assert response.status_code == 400
+    [refused] = lines(caplog, "webhook.refused")
+    assert (refused["provider"], refused["status"]) == ("back-office", 400)
+
+
 async def test_each_queued_e_mail_is_one_line_without_its_link(gql, sessionmaker, caplog) -> None:
     caplog.set_level(logging.INFO)
     async with sessionmaker() as session, session.begin():

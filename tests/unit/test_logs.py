@@ -71,12 +71,19 @@ def test_the_access_log_never_shows_a_download_signature_nor_a_link_token() -> N
     access = '%s - "%s %s HTTP/%s" %d'
     lines = [
         logs.KeyValueFormatter().format(_record("uvicorn.access", access, "127.0.0.1:5000", "GET", path, "1.1", 200))
-        for path in (SIGNED_LINK, "/activate?token=s3cr3t-T0ken&lang=fr")
+        for path in (
+            SIGNED_LINK,
+            "/activate?token=s3cr3t-T0ken&lang=fr",
+            "/attachments/3.14.1764583200.QXR0YWNobWVudFNpZw",
+            "/uploads/3.14.1764583200.VXBsb2FkU2ln",
+        )
     ]
 
     assert "Zk9uZ2F0aGVzaWduYXR1cmU" not in lines[0]
     assert "/invoices/12.1764583200.[REDACTED].pdf" in lines[0]
     assert "s3cr3t-T0ken" not in lines[1] and "/activate?token=[REDACTED]&lang=fr" in lines[1]
+    assert "/attachments/3.14.1764583200.[REDACTED]" in lines[2] and "QXR0YWNobWVudFNpZw" not in lines[2]
+    assert "/uploads/3.14.1764583200.[REDACTED]" in lines[3] and "VXBsb2FkU2ln" not in lines[3]
 
 
 @pytest.mark.parametrize(
