@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from guichet.app_state import AppState
@@ -76,15 +77,11 @@ class GuichetGraphQL(GraphQL[Context, None]):
             raise CredentialsRefused(context.locale)
         return context
 
-    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Answer 401 to any HTTP operation whose Authorization header signs no one in (so a client can
         tell "not signed in" from "nothing there"); sockets refuse such a bearer in connection_init."""
-        from strawberry.types.unset import UNSET
-
         try:
-            return await super().run(
-                request, UNSET if context is None else context, UNSET if root_value is None else root_value
-            )
+            return await super().run(request, context, root_value)
         except CredentialsRefused as refused:
             return refused.response()
 
