@@ -35,6 +35,7 @@ from guichet.web.middleware import GuichetHTTPMiddleware
 from guichet.web.static import graphiql_page
 
 log = logging.getLogger("guichet")
+security_log = logging.getLogger("guichet.security")
 
 
 class CredentialsRefused(Exception):
@@ -74,6 +75,14 @@ class GuichetGraphQL(GraphQL[Context, None]):
         context = build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
         if isinstance(request, Request) and await context.credentials_refused():
             await context.close()
+            security_log.warning(
+                "auth.bearer.refused",
+                extra={
+                    "event": "auth.bearer.refused",
+                    "ip": context.client_ip or "-",
+                    "request_id": context.request_id,
+                },
+            )
             raise CredentialsRefused(context.locale)
         return context
 

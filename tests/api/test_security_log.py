@@ -93,6 +93,19 @@ async def test_a_refused_access_names_actor_organisation_module_action_time_and_
     assert member.token not in caplog.text
 
 
+async def test_a_refused_bearer_is_logged_without_the_token(http, caplog) -> None:
+    caplog.set_level(logging.INFO)
+
+    response = await http.post(
+        "/graphql", json={"query": "{ viewer { email } }"}, headers={"Authorization": "Bearer stale-t0ken-value"}
+    )
+
+    assert response.status_code == 401
+    [refused] = lines(caplog, "auth.bearer.refused")
+    assert (refused["ip"], refused["request_id"]) == ("127.0.0.1", response.headers["x-request-id"])
+    assert "stale-t0ken-value" not in caplog.text
+
+
 async def test_a_refused_webhook_is_logged_without_its_body(http, caplog) -> None:
     caplog.set_level(logging.INFO)
 
