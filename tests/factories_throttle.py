@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,12 +11,10 @@ from guichet.domain.passwords import PasswordHashing
 
 
 class CountingHasher:
-    """Wrap the app's hasher: count every verification, optionally hold them at a gate or slow them
-    down (real Argon2 takes tens of milliseconds; the test profile takes microseconds)."""
+    """Wrap the app's hasher: count every verification; `gate.clear()` holds them until `gate.set()`."""
 
-    def __init__(self, inner: PasswordHashing, *, delay: float = 0.0) -> None:
+    def __init__(self, inner: PasswordHashing) -> None:
         self.inner = inner
-        self.delay = delay
         self.verified: list[str] = []
         self.gate = threading.Event()
         self.gate.set()
@@ -27,18 +24,16 @@ class CountingHasher:
         with self._lock:
             self.verified.append(password)
         self.gate.wait(timeout=30)
-        if self.delay:
-            time.sleep(self.delay)
         return self.inner.verify(password_hash, password)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
 
-def count_verifications(app: Any, *, delay: float = 0.0) -> CountingHasher:
+def count_verifications(app: Any) -> CountingHasher:
     """Install a CountingHasher on the running app and return it."""
     state = app.state.guichet
-    hasher = CountingHasher(state.passwords, delay=delay)
+    hasher = CountingHasher(state.passwords)
     state.passwords = hasher
     return hasher
 
