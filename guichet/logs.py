@@ -46,6 +46,11 @@ _PATTERNS = (
     # token=, signature=, sig= in query strings (activation, reset and invitation links).
     (re.compile(r"([?&;](?:token|signature|sig)=)[^&#\s\"']*", re.I), rf"\1{REDACTED}"),
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=-]+", re.I), rf"\1{REDACTED}"),
+    # Quoted secrets in echoed inputs, e.g. graphql-core's "got invalid value {'password': '…'}".
+    (
+        re.compile(r"""(['"]\w*(?:password|token|secret|cvc|cvv)\w*['"]\s*:\s*)(['"])(?:\\.|(?!\2).)*\2""", re.I),
+        rf"\1\2{REDACTED}\2",
+    ),
 )
 # Card numbers: 13 to 19 digits, maybe grouped by spaces or dashes, passing the Luhn check (so
 # phone numbers and timestamps stay readable); the last four digits stay.

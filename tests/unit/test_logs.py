@@ -92,6 +92,9 @@ def test_the_access_log_never_shows_a_download_signature_nor_a_link_token() -> N
         ("Authorization: Bearer abc.DEF-123_xyz", "abc.DEF-123_xyz"),
         ("card 4111 1111 1111 1111 declined", "4111 1111 1111"),
         ("card 4111111111111111 declined", "411111111111"),
+        ("Variable '$input' got invalid value {'email': 5, 'password': 'Hunter#22'}", "Hunter#22"),
+        ('body {"currentPassword":"Old#Pass1","newPassword":"New#Pass2"}', "Old#Pass1"),
+        ('body {"currentPassword":"Old#Pass1","newPassword":"New#Pass2"}', "New#Pass2"),
     ],
 )
 def test_bearer_tokens_and_card_numbers_are_redacted(message: str, secret: str) -> None:
