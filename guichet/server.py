@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
@@ -14,8 +14,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -29,6 +31,7 @@ from guichet.logs import install_context_fields
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import request_json
 from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
 from guichet.web.middleware import GuichetHTTPMiddleware
@@ -59,16 +62,48 @@ class CredentialsRefused(Exception):
         )
 
 
+class TextFrameWebSocket(ASGIWebSocketAdapter):
+    """Send every graphql-transport-ws message as a text frame, as the protocol requires.
+
+    Strawberry sends bytes as binary frames, and our orjson encoder returns bytes: Python clients
+    accept either, but graphql-ws (Apollo Client's) drops binary frames ("Message is missing the
+    'type' property").
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GuichetGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with Guichet's per-request context."""
+
+    websocket_adapter_class = TextFrameWebSocket  # type: ignore[assignment]
 
     def __init__(self, app_state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.app_state = app_state
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer HEAD like GET (Strawberry refuses it with 405); the middleware drops the body."""
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
+        await super().__call__(scope, receive, send)
+
     def encode_json(self, data: object) -> bytes:
         """orjson: the same JSON as the standard library's, several times faster for large pages."""
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Strict and bounded (web/request_json.py); also reads graphql-transport-ws messages."""
+        return request_json.decode(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body or query parameter; 400 with a clear message when malformed (web/request_json.py)."""
+        return request_json.parse(data)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
@@ -167,6 +202,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_depth=settings.max_query_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_selections=settings.max_selections,
         introspection=settings.introspection,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through

@@ -34,6 +34,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 15
     max_tokens: int = 1000
+    # Fields of one operation once fragments are expanded (a fragment spread twice counts twice).
+    max_selections: int = 2000
     session_ttl_seconds: int = 12 * 3600
     # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
     password_hash_profile: str = "default"

@@ -12,6 +12,7 @@ from guichet.i18n import (
     catalogue_access,
     catalogue_auth,
     catalogue_core,
+    catalogue_graphql,
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
@@ -29,6 +30,7 @@ for _area in (
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
+    catalogue_graphql,
     catalogue_service_requests,
 ):
     for _key, _texts in _area.MESSAGES.items():

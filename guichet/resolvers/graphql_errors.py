@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 
 from graphql import GraphQLError
 
@@ -13,8 +14,20 @@ from guichet.policies.authz import AccessDenied, NotAuthenticated
 from guichet.resolvers.context import Info
 
 
-def forbidden(info: Info) -> GraphQLError:
-    return GraphQLError(render("FORBIDDEN", info.context.locale), extensions={"code": "FORBIDDEN"})
+def forbidden(info: Info, module: Enum | str | None = None, action: Enum | str | None = None) -> GraphQLError:
+    """FORBIDDEN, naming in extensions.module and extensions.action the permission that was missing."""
+    return GraphQLError(render("FORBIDDEN", info.context.locale), extensions=forbidden_extensions(module, action))
+
+
+def forbidden_extensions(module: Enum | str | None, action: Enum | str | None) -> dict[str, str]:
+    extensions = {"code": "FORBIDDEN"}
+    if module and action:
+        extensions.update(module=_name(module), action=_name(action))
+    return extensions
+
+
+def _name(value: Enum | str) -> str:
+    return str(value.value) if isinstance(value, Enum) else str(value)
 
 
 def unauthenticated(info: Info) -> GraphQLError:
@@ -28,8 +41,8 @@ def domain_to_graphql(info: Info) -> Iterator[None]:
         yield
     except NotAuthenticated:
         raise unauthenticated(info) from None
-    except AccessDenied:
-        raise forbidden(info) from None
+    except AccessDenied as error:
+        raise forbidden(info, error.module, error.action) from None
     except DomainError as error:
         raise GraphQLError(
             render(error.message_key, info.context.locale, error.params),

@@ -295,7 +295,7 @@ async def email_invoice_list(info: Info, input: EmailInvoiceListInput) -> OkPayl
     viewer = await ctx.viewer()
     with domain_to_graphql(info):
         if viewer is not None and (decoded is None or decoded[0] != "Organisation"):
-            raise forbidden(info)  # an ID that is not an organisation is refused like a foreign one
+            raise forbidden(info, MODULE, "EXPORT")  # an ID that is not an organisation is refused like a foreign one
         organisation_pk = decoded[1] if decoded is not None else 0
         membership = await ctx.authz.require(organisation_pk, MODULE, "EXPORT")
         read = await ctx.authz.scope(organisation_pk, MODULE, "READ")

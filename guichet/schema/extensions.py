@@ -10,6 +10,11 @@
   as they are while introspection is on. With introspection off they would rebuild the hidden schema
   (clairvoyance reads type and field names and "Did you mean" hints out of them), so every message
   that is not known to be schema-free becomes "Query validation error.".
+- Every request error gets an Apollo-style extensions.code (GRAPHQL_PARSE_FAILED,
+  GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT) and, for the common ones, the request's language
+  (schema/request_errors.py). FORBIDDEN names the permission it needed (extensions.module, .action).
+- The same holds over WebSocket: Schema.stream results are cleaned one by one before they are sent
+  (on_stream_result), and syntax errors come back as results there too (ParserCacheReturningSyntaxErrors).
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from typing import Any
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
 from guichet.domain.errors import DomainError
+from guichet.schema import request_errors
 
 log = logging.getLogger("guichet.graphql")
 
@@ -40,6 +46,7 @@ SCHEMA_FREE = (
     re.compile(r"^Syntax Error: "),
     re.compile(r"^'[^']*' exceeds maximum operation depth of \d+$"),
     re.compile(r"^\d+ aliases found\. Allowed: \d+$"),
+    re.compile(r"^'[^']*' selects \d+ fields once fragments are expanded\. Allowed: \d+$"),
     re.compile(r"^GraphQL introspection has been disabled, but the requested query contained the field '__\w+'\.$"),
     re.compile(r"^Cannot spread fragment '\w+' within itself( via [\w', ]+)?\.$"),
     re.compile(r"^There can be only one operation named '\w+'\.$"),
@@ -83,6 +90,38 @@ def _refusal(original: BaseException) -> tuple[str, str, dict[str, Any], list[st
     return None
 
 
+def coded_request_error(error: GraphQLError, locale: str, *, message: str | None = None) -> GraphQLError:
+    """`error` (or `message` in its place) with an Apollo-style extensions.code and in `locale`."""
+    text = message or error.message
+    extensions = {"code": VALIDATION_CODE} if message else dict(error.extensions or {})
+    extensions.setdefault("code", request_errors.code_of(text))
+    return GraphQLError(
+        request_errors.localised(text, locale),
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        extensions=extensions,
+    )
+
+
+class ParserCacheReturningSyntaxErrors(ParserCache):
+    """Strawberry's ParserCache, except that a syntax error takes Strawberry's ordinary path.
+
+    Raised from this hook, a syntax error (the token limit's included) escapes the operation hooks:
+    ErrorHygiene never sees it over HTTP, and over WebSocket the operation dies with a logged
+    traceback. Left unparsed here, the document is parsed again by Strawberry (with the same
+    options, so the token limit holds), whose own handler returns the error as a result.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        except GraphQLError:
+            pass
+        yield
+
+
 class GuichetSchema(strawberry.Schema):
     """Strawberry's schema with logging that keeps expected refusals out of the error log."""
 
@@ -110,7 +149,10 @@ class ErrorHygiene(SchemaExtension):
         self.hide_schema_hints = hide_schema_hints
 
     def on_operation(self) -> Iterator[None]:
+        self._streamed = False
         yield
+        if self._streamed:
+            return  # already cleaned result by result, before each was sent
         result = self.execution_context.result
         if isinstance(result, (GraphQLExecutionResult, StrawberryExecutionResult)) and result.errors:
             result.errors = [self._clean(error) for error in result.errors]
@@ -118,24 +160,27 @@ class ErrorHygiene(SchemaExtension):
             if getattr(initial, "errors", None):
                 initial.errors = [self._clean(error) for error in initial.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Clean each result of Schema.stream (every operation over WebSocket) before it is sent."""
+        self._streamed = True
+        if getattr(result, "errors", None):
+            result.errors = [self._clean(error) for error in result.errors]
+        yield
+
     def _clean(self, error: GraphQLError) -> GraphQLError:
-        if _coded(error):
-            return error
         if is_request_error(error):
-            if self.hide_schema_hints and not any(p.match(error.message) for p in SCHEMA_FREE):
-                return GraphQLError(
-                    VALIDATION_MESSAGE,
-                    nodes=error.nodes,
-                    source=error.source,
-                    positions=error.positions,
-                    extensions={"code": VALIDATION_CODE},
-                )
+            return self._request_error(error)
+        if _coded(error):
             return error
         original = error.original_error
         if original is not None and not isinstance(original, GraphQLError):
             refusal = _refusal(original)
             if refusal is not None:
-                return self._rendered(error, *refusal)
+                rendered = self._rendered(error, *refusal)
+                module, action = getattr(original, "module", None), getattr(original, "action", None)
+                if refusal[0] == "FORBIDDEN" and module and action:
+                    rendered.extensions = {**(rendered.extensions or {}), "module": module, "action": action}
+                return rendered
         extensions: dict[str, Any] = {"code": INTERNAL_CODE}
         rid = request_id(self.execution_context)
         if rid:
@@ -148,6 +193,12 @@ class ErrorHygiene(SchemaExtension):
             path=error.path,
             extensions=extensions,
         )
+
+    def _request_error(self, error: GraphQLError) -> GraphQLError:
+        """The client's own document or variables: a code always, French when asked, no schema hints when hidden."""
+        locale = getattr(self.execution_context.context, "locale", "en")
+        hidden = self.hide_schema_hints and not _coded(error) and not any(p.match(error.message) for p in SCHEMA_FREE)
+        return coded_request_error(error, locale, message=VALIDATION_MESSAGE if hidden else None)
 
     def _rendered(
         self, error: GraphQLError, code: str, key: str, params: dict[str, Any], field: list[str] | None

@@ -179,7 +179,7 @@ class Invoice(Node):
         if not self.can_export:
             from guichet.resolvers.graphql_errors import forbidden
 
-            raise forbidden(info)
+            raise forbidden(info, Module.INVOICES, Action.EXPORT)
         ctx = info.context
         return links.download_url(ctx.settings.public_url, ctx.settings.secret_key, self.pk, ctx.now())
 

@@ -109,7 +109,7 @@ class Requires(BasePermission):
         except NotAuthenticated:
             raise unauthenticated(info) from None
         except AccessDenied:
-            raise forbidden(info) from None
+            raise forbidden(info, self.module, self.action) from None
         return True
 
 

@@ -8,10 +8,7 @@ import strawberry
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -19,8 +16,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from guichet.schema import auth, invoices, members, organisations, payments, schedules, support
-from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics
+from guichet.schema.arguments import describe_arguments
+from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
+from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
+from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # Each area module may define Query, Mutation and Subscription types; they are merged here.
 AREAS = (organisations, support, auth, members, invoices, payments, schedules)
@@ -51,6 +51,7 @@ def build_schema(
     max_depth: int = 12,
     max_aliases: int = 15,
     max_tokens: int = 1000,
+    max_selections: int = 2000,
     introspection: bool = True,
     extra_extensions: list[Any] | None = None,
 ) -> strawberry.Schema:
@@ -66,32 +67,37 @@ def build_schema(
         if SUBSCRIPTION_TYPES
         else None
     )
-    # The limiters' rule classes are built once: a fresh class per request would change the
+    # The limits rule class is built once: a fresh class per request would change the
     # ValidationCache key (schema, document, rules) and make every request re-validate (~1.5 ms+).
-    # Rule classes hold no state; graphql-core instantiates them per validation.
+    # It holds no state; graphql-core instantiates it per validation. It replaces Strawberry's
+    # QueryDepthLimiter and MaxAliasesLimiter, which are exponential in fragment spreads (limits.py).
     limit_rules = [
-        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+        operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections),
+        NoNulInStringLiterals,
     ]
     extensions: list[Any] = [
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: ParserCache(maxsize=256),
+        lambda: ParserCacheReturningSyntaxErrors(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),
         *(extra_extensions or []),
     ]
-    return GuichetSchema(
+    built = GuichetSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Node],
         extensions=extensions,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        # "Did you mean" hints name the schema: only while it is public (SEC-14).
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
+    describe_arguments(built._schema)
+    return built
 
 
 schema = build_schema()

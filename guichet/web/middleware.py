@@ -12,6 +12,7 @@ One pure-ASGI middleware (no BaseHTTPMiddleware: it would buffer responses and b
 - Security headers (SEC-38): nosniff, no-referrer, X-Frame-Options DENY, a restrictive CSP unless
   the route set its own (the GraphiQL page does), Cache-Control no-store unless the route set one,
   HSTS when the public URL is https.
+- HEAD: answered like GET by the routes, with the body dropped here.
 - Unexpected exceptions: logged with the request id; the client gets a JSON 500 with only
   "Unexpected error." and the request id.
 """
@@ -103,11 +104,16 @@ class GuichetHTTPMiddleware:
         started = time.perf_counter()
         outcome = {"status": 500, "started": False}
 
+        head = scope["method"] == "HEAD"
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome["status"] = message["status"]
                 outcome["started"] = True
                 self._add_headers(MutableHeaders(scope=message), request_id)
+            elif head and message["type"] == "http.response.body" and message.get("body"):
+                # HEAD: GET's headers (Content-Length included), no body.
+                message = {**message, "body": b""}
             await send(message)
 
         try:

@@ -77,6 +77,25 @@ async def test_graphiql_off_answers_404_to_browsers_and_for_assets(without_graph
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
+async def test_head_on_graphql_answers_like_get_without_a_body(http) -> None:
+    page = await http.get("/graphql", headers=BROWSER)
+    head = await http.head("/graphql", headers=BROWSER)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == page.headers["content-type"]
+    assert head.headers["content-length"] == page.headers["content-length"] == str(len(page.content))
+    assert head.headers["content-security-policy"] == page.headers["content-security-policy"]
+
+    query = await http.head("/graphql", params={"query": "{ __typename }"})
+    assert (query.status_code, query.content) == (200, b"")
+    assert query.headers["content-type"] == "application/json"
+
+
+async def test_head_on_graphql_is_404_for_browsers_when_graphiql_is_off(without_graphiql) -> None:
+    response = await without_graphiql.head("/graphql", headers=BROWSER)
+    assert (response.status_code, response.content) == (404, b"")
+
+
 def _sample(text: str, name: str, **labels: str) -> float | None:
     for line in text.splitlines():
         if not line.startswith(name + "{"):

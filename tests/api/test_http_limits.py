@@ -63,6 +63,7 @@ async def test_depth_twelve_passes_and_thirteen_is_refused(http) -> None:
             {
                 "message": "'anonymous' exceeds maximum operation depth of 12",
                 "locations": body["errors"][0]["locations"],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
             }
         ],
     }
@@ -205,3 +206,55 @@ async def test_https_deployments_send_hsts(settings, clock) -> None:
     ):
         response = await client.get("/healthz")
     assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+def _fragment_bomb(levels: int) -> str:
+    """`{ ...F0 }` where each fragment spreads the next one twice: 2^levels fields once expanded."""
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels))
+    return f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}"
+
+
+async def test_a_fragment_bomb_is_refused(http) -> None:
+    query = _fragment_bomb(20)
+    response = await http.post("/graphql", json={"query": query})
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "'anonymous' selects 1048576 fields once fragments are expanded. Allowed: 2000",
+                "locations": [{"line": 1, "column": 1}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+
+
+async def test_two_thousand_expanded_fields_pass_and_one_more_is_refused(http) -> None:
+    fragments = (
+        "fragment F on Query { " + "__typename " * 20 + "} fragment G on Query { " + "...F " * 10 + "}"
+    )  # G: 200 fields
+    allowed = "query Wide { " + "...G " * 10 + "} " + fragments
+    assert (await http.post("/graphql", json={"query": allowed})).json() == {"data": {"__typename": "Query"}}
+
+    refused = "query Wide { __typename " + "...G " * 10 + "} " + fragments
+    body = (await http.post("/graphql", json={"query": refused})).json()
+    assert body["data"] is None
+    assert _messages(body) == ["'Wide' selects 2001 fields once fragments are expanded. Allowed: 2000"]
+
+
+async def test_depth_is_counted_through_a_fragment_spread_at_two_depths(http) -> None:
+    # L adds 4 levels, M adds 8 (4 of its own, then L): node + L + M = 13 > 12.
+    fragments = (
+        "fragment L on Line { billingAccount { lines(first: 1) { edges { node { number } } } } } "
+        "fragment M on Line { billingAccount { lines(first: 1) { edges { node { ...L } } } } }"
+    )
+    allowed = '{ node(id: "TGluZTox") { ... on Line { ...L ...M } } } ' + fragments
+    body = (await http.post("/graphql", json={"query": allowed})).json()
+    assert body == {"data": {"node": None}}
+
+    inner = "billingAccount { lines(first: 1) { edges { node { ...M } } } }"
+    refused = f'{{ node(id: "TGluZTox") {{ ... on Line {{ ...L {inner} }} }} }} ' + fragments
+    body = (await http.post("/graphql", json={"query": refused})).json()
+    assert body["data"] is None
+    assert _messages(body) == ["'anonymous' exceeds maximum operation depth of 12"]
