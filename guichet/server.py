@@ -165,6 +165,7 @@ ROUTE_MODULES = (
     "guichet.web.metrics",
     "guichet.web.downloads",
     "guichet.web.webhooks",
+    "guichet.web.links",
 )
 
 

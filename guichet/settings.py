@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,7 +40,12 @@ class Settings:
     session_ttl_seconds: int = 12 * 3600
     # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
     password_hash_profile: str = "default"
+    # How long an Orange Money payment waits for its webhook (GUICHET_PAYMENT_EXPIRY_SECONDS).
     payment_expiry_seconds: int = 30 * 60
+    # Bank transfers take days, not minutes (GUICHET_BANK_TRANSFER_EXPIRY_DAYS).
+    bank_transfer_expiry_days: int = 7
+    # Where reconciliation cases (money received that paid nothing) are e-mailed; unset: none sent.
+    operations_email: str | None = None
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
@@ -55,6 +61,10 @@ class Settings:
     service_request_categories_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def bank_transfer_expiry_seconds(self) -> int:
+        return self.bank_transfer_expiry_days * 24 * 3600
+
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -63,6 +73,16 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number setting above zero; raise SettingsError (one line) otherwise."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number above zero")
+    return int(raw)
 
 
 def _demo_secret(path: Path = DEMO_SECRET_FILE) -> str:
@@ -122,7 +142,9 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         log_format=log_format,
         log_level=log_level,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
-        payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
+        payment_expiry_seconds=_positive_int(env, "GUICHET_PAYMENT_EXPIRY_SECONDS", 30 * 60),
+        bank_transfer_expiry_days=_positive_int(env, "GUICHET_BANK_TRANSFER_EXPIRY_DAYS", 7),
+        operations_email=(env.get("GUICHET_OPERATIONS_EMAIL") or "").strip() or None,
         files_dir=env.get("GUICHET_FILES_DIR") or "./guichet-files",
         service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
     )

@@ -23,11 +23,27 @@ class GuichetGroup(click.Group):
         except SettingsError as error:
             click.echo(f"guichet: {error}", err=True)
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and explicit exits keep click's own one-line output and status
+        except Exception as error:  # a database down, missing or not migrated: one line, no traceback
+            from guichet.cli.errors import one_line
+
+            click.echo(f"guichet: {one_line(error, database_url())}", err=True)
+            sys.exit(1)
+
+
+# Commands that open the configured database (`db create` makes it; `schema export` needs none).
+DATABASE_COMMANDS = frozenset({"serve", "import", "jobs", "schedules"})
 
 
 @click.group(cls=GuichetGroup)
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Guichet, the customer self-care billing API."""
+    if ctx.invoked_subcommand in DATABASE_COMMANDS:
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
 
 
 @cli.command()
@@ -53,6 +69,9 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
         os.environ["GUICHET_DEMO"] = "1"  # workers re-read the settings
         prepare_demo(settings)
+    from guichet.migrate import check_database
+
+    check_database(settings.database_url)  # a missing or unmigrated database: one line, not a worker's traceback
     uvicorn.run(
         "guichet.asgi:app",
         host=host,
@@ -69,8 +88,24 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
 
 
 @cli.group()
-def db() -> None:
+@click.pass_context
+def db(ctx: click.Context) -> None:
     """Database administration."""
+    if ctx.invoked_subcommand == "upgrade":
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
+
+
+@db.command("create")
+def db_create() -> None:
+    """Create the configured database if it does not exist (idempotent); then run `db upgrade`."""
+    from guichet.cli.errors import where
+    from guichet.migrate import create_database
+
+    url = database_url()
+    created = create_database(url)
+    click.echo(f"{where(url)} {'created' if created else 'already exists'}")
 
 
 @db.command("upgrade")

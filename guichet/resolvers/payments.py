@@ -338,6 +338,7 @@ async def pay_invoices(info: Info, input: PayInvoicesInput) -> PayInvoicesPayloa
             secret=ctx.settings.secret_key,
             now=ctx.now(),
             expiry_seconds=ctx.settings.payment_expiry_seconds,
+            bank_transfer_expiry_seconds=ctx.settings.bank_transfer_expiry_seconds,
         )
         await events.publish(ctx.app, result.changes)
         return PayInvoicesPayload(payment=await _payment_for_payer(ctx, result.payment_id), errors=[])

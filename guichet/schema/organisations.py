@@ -17,6 +17,7 @@ from guichet.schema.members import (
     InvitationStatus,
     MemberFilter,
 )
+from guichet.schema.payment_reconciliations import PaymentReconciliationConnection
 from guichet.schema.payments import PaymentConnection, PaymentFilter
 from guichet.schema.permissions import requires
 from guichet.schema.relay import Connection, Node, to_global_id
@@ -97,6 +98,18 @@ class Organisation(Node):
         from guichet.resolvers import payments
 
         return await payments.organisation_payments(info, self, first=first, after=after, filter=filter)
+
+    @strawberry.field(
+        description="Money providers confirmed after its payment had failed or expired that paid no invoice, "
+        "newest first: cases for finance to refund or allocate (module PAYMENTS, READ).",
+        extensions=[requires(Module.PAYMENTS, Action.READ)],
+    )
+    async def payment_reconciliations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PaymentReconciliationConnection:
+        from guichet.resolvers import payment_reconciliations
+
+        return await payment_reconciliations.organisation_payment_reconciliations(info, self, first=first, after=after)
 
     @strawberry.field(
         description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).",
