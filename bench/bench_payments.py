@@ -60,7 +60,7 @@ async def _seed(dsn: str, invoices: int) -> tuple[str, str, list[str]]:
     """One organisation, one account, `invoices` overdue invoices and a finance contact with a session."""
     import asyncpg
 
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     now = datetime.now(UTC)
     token = secrets.token_urlsafe(32)

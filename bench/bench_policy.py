@@ -159,9 +159,9 @@ async def page_evaluations() -> dict[int, tuple[int, int]]:
             for i in range(60):
                 await make_invoice(session, accounts[i % 3])
             finance = await make_member(session, org, roles=[("FINANCE", accounts[0].id), ("FINANCE", accounts[1].id)])
-        from guichet.schema.relay import to_global_id
+        from guichet.domain.ids import to_global_id
 
-        engine = state.services["enforcer"]
+        engine = state.policy_engine
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for n in (5, 50):

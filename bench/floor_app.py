@@ -24,7 +24,7 @@ from bench.common import database_url
 
 
 def _gid(type_name: str, column: str) -> str:
-    """SQL for guichet.schema.relay.to_global_id."""
+    """SQL for guichet.domain.ids.to_global_id."""
     return f"rtrim(translate(encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64'), '+/', '-_'), '=')"
 
 

@@ -192,7 +192,7 @@ async def finance_contact() -> dict[str, object]:
 
     from guichet.db import create_engine, session_factory
     from guichet.domain import models
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
     from tests.factories import make_member
 
     engine = create_engine(database_url())

@@ -14,9 +14,13 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout.
+
+    SQL parameters never appear in exceptions or logs (hide_parameters): they hold e-mails, names
+    and token hashes, and a traceback is logged in full.
+    """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -35,6 +39,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=10,
         pool_recycle=POOL_RECYCLE_SECONDS,
@@ -44,3 +49,18 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for a request's reads; on PostgreSQL they run in autocommit.
+
+    Under READ COMMITTED every statement takes its own snapshot anyway, so a request's reads see
+    exactly what they saw inside BEGIN ... ROLLBACK, without those two round trips per request.
+    Nothing writes through a read session (writes go through a unit of work). SQLite's driver
+    sends no BEGIN for reads, so it keeps the ordinary factory.
+    """
+    if engine.dialect.name == "postgresql":
+        return async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
+        )
+    return session_factory(engine)

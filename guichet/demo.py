@@ -8,13 +8,13 @@ Invoices are dated relative to today, so the demo always shows open, overdue and
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 
+from guichet.domain.schedules.demo import demo_schedules
 from guichet.settings import Settings
 
 DEMO_PASSWORD = "Guichet#2026"  # demo only: printed in README and at start-up
@@ -27,7 +27,6 @@ DEMO_LOGINS: tuple[tuple[str, str], ...] = (
     ("jean.dupont@example.fr", "Jean Dupont (individual customer): primary admin"),
 )
 JEAN_REF = "client-jean-dupont"
-SCHEDULES_DEMO_MODULE = "guichet.domain.schedules.demo"
 
 # Monthly price lists, in XOF (no decimals) and EUR cents as decimal strings.
 ACME_PLANS = {
@@ -274,21 +273,8 @@ def _jean(today: date) -> dict[str, Any]:
         ],
         "invoices": invoices,
     }
-    schedules = _demo_schedules()
-    if schedules is not None:
-        organisation["schedules"] = schedules
+    organisation["schedules"] = list(demo_schedules())
     return organisation
-
-
-def _demo_schedules() -> list[dict[str, Any]] | None:
-    """The schedules area's demo records, when that area is installed."""
-    try:
-        module = importlib.import_module(SCHEDULES_DEMO_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name in (SCHEDULES_DEMO_MODULE, "guichet.domain.schedules"):
-            return None
-        raise
-    return list(module.demo_schedules())
 
 
 def build_demo_feed(today: date) -> dict[str, Any]:

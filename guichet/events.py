@@ -16,19 +16,17 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
 from sqlalchemy.engine import make_url
 
-from guichet.app_state import AppState
 from guichet.db import is_sqlite
 from guichet.settings import Settings
 
 log = logging.getLogger("guichet.events")
 
 CHANNEL = "guichet_events"
-SERVICE_KEY = "events"
 QUEUE_SIZE = 256
 
 
@@ -231,29 +229,13 @@ def make_broker(settings: Settings) -> Broker:
     return LocalBroker()
 
 
-async def start(state: AppState) -> Callable[[], Awaitable[None]]:
-    """Start-up hook: the app's broker in state.services["events"]."""
-    broker = make_broker(state.settings)
-    await broker.start()
-    state.services[SERVICE_KEY] = broker
-    return broker.close
-
-
-def broker_of(state: AppState) -> Broker:
-    """The app's broker; an in-process one when the start-up hook did not run."""
-    broker = state.services.get(SERVICE_KEY)
-    if broker is None:
-        broker = state.services[SERVICE_KEY] = LocalBroker()
-    return broker  # type: ignore[no-any-return]
-
-
-async def publish(state: AppState, changes: Iterable[ChangeLike]) -> None:
+async def publish(broker: Broker, changes: Iterable[ChangeLike]) -> None:
     """Publish committed changes; log, never raise (the caller's work is already committed)."""
     changes = list(changes)
     if not changes:
         return
     try:
-        await broker_of(state).publish(changes)
+        await broker.publish(changes)
     except Exception:
         log.warning("could not publish %d change(s)", len(changes), exc_info=True)
 

@@ -1,39 +1,45 @@
-"""Start-up hooks: each area starts what it needs for the app's lifetime (enforcer, watcher,
-mail delivery, pub/sub) and returns an async function that stops it.
+"""Start-up: what the lifespan starts for the app's lifetime, and stops in reverse order.
 
-A hook is "module:function"; the function takes the AppState and returns an async closer or None.
-Missing modules are skipped, so an area can add its hook before its code lands.
+The policy runtime (enforcer and watcher), mail delivery (when SMTP is configured) and the
+payment-event broker; each sets its AppState fields and leaves a closer.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
+from guichet import mailer
+from guichet.app_state import AppState, Closer
+from guichet.policies import runtime
 
-from guichet.app_state import AppState
 
-Closer = Callable[[], Awaitable[None]]
+async def start_policy_runtime(state: AppState) -> Closer:
+    """Load the role templates and start the watcher: state.enforcer and state.policy_runtime."""
+    policy, stop = await runtime.start(state.settings.database_url, state.engine, state.sessionmaker)
+    state.enforcer = policy.engine
+    state.policy_runtime = policy
+    return stop
 
-STARTUP_HOOKS: tuple[str, ...] = (
-    "guichet.policies.runtime:start",
-    "guichet.mailer:start",
-    "guichet.events:start",
-)
+
+def start_mail_delivery(state: AppState) -> Closer | None:
+    """Deliver the outbox over SMTP when configured: state.mail_wakeup and state.mail_delivery."""
+    running = mailer.start(state.settings, state.sessionmaker, state.clock)
+    if running is None:
+        return None
+    state.mail_wakeup, state.mail_delivery = running.wakeup, running.delivery
+
+    async def stop() -> None:
+        await running.stop()
+        state.mail_wakeup = None
+
+    return stop
 
 
 async def start_all(state: AppState) -> list[Closer]:
-    closers: list[Closer] = []
-    for hook in STARTUP_HOOKS:
-        module_name, _, function_name = hook.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        closer = await getattr(module, function_name)(state)
-        if closer is not None:
-            closers.append(closer)
+    closers = [await start_policy_runtime(state)]
+    mail = start_mail_delivery(state)
+    if mail is not None:
+        closers.append(mail)
+    await state.broker.start()
+    closers.append(state.broker.close)
     return closers
 
 

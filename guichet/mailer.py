@@ -24,6 +24,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -34,10 +35,9 @@ import aiosmtplib
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guichet.app_state import AppState
 from guichet.domain import models
 from guichet.domain.clock import Clock
-from guichet.hooks import Closer
+from guichet.settings import Settings
 
 log = logging.getLogger("guichet.mailer")
 
@@ -249,16 +249,23 @@ async def run_delivery(delivery: OutboxDelivery, wakeup: asyncio.Event, stopping
         wakeup.clear()
 
 
-async def start(state: AppState) -> Closer | None:
-    """Start delivery when GUICHET_SMTP_URL is set; put the wake-up event in state.services["mail_wakeup"]."""
-    if not state.settings.smtp_url:
+@dataclass
+class RunningDelivery:
+    """Mail delivery running for the app's lifetime: `wakeup` asks it to look at the outbox now."""
+
+    delivery: OutboxDelivery
+    wakeup: asyncio.Event
+    stop: Callable[[], Awaitable[None]]
+
+
+def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> RunningDelivery | None:
+    """Start delivery when GUICHET_SMTP_URL is set (None otherwise: e-mails stay in the outbox)."""
+    if not settings.smtp_url:
         return None
-    target = SmtpTarget.parse(state.settings.smtp_url)
-    delivery = OutboxDelivery(state.sessionmaker, state.clock, target=target, sender=state.settings.mail_from)
+    target = SmtpTarget.parse(settings.smtp_url)
+    delivery = OutboxDelivery(sessionmaker, clock, target=target, sender=settings.mail_from)
     wakeup = asyncio.Event()
     stopping = asyncio.Event()
-    state.services["mail_wakeup"] = wakeup
-    state.services["mail_delivery"] = delivery
     task = asyncio.create_task(run_delivery(delivery, wakeup, stopping), name="guichet-mailer")
     log.info("mail delivery started host=%s port=%s", target.hostname, target.port)
 
@@ -276,6 +283,5 @@ async def start(state: AppState) -> Closer | None:
                 await delivery.record_unmarked()
             except Exception:
                 log.warning("mail ids=%s sent but not marked sent at shutdown", sorted(delivery.unmarked))
-        state.services.pop("mail_wakeup", None)
 
-    return stop
+    return RunningDelivery(delivery, wakeup, stop)

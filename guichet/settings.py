@@ -51,6 +51,12 @@ class Settings:
     redis_url: str | None = None
     # Compiled execution of queries (guichet/execution/); off: graphql-core executes everything.
     fast_path: bool = True
+    # Addresses (or CIDR ranges, or "*") of reverse proxies whose X-Forwarded-For names the client;
+    # empty: the TCP peer is the client (what per-address throttles count).
+    forwarded_allow_ips: str = ""
+    # Log lines: "text" (key=value) or "json" (one object per line), at this level and above.
+    log_format: str = "text"
+    log_level: str = "INFO"
     # Attachments and generated files (service requests); created on first write.
     files_dir: str = "./guichet-files"
     # Optional TOML file of per-category SLA hours (guichet.domain.service_requests.categories).
@@ -115,6 +121,12 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     if profile == "test" and env.get("GUICHET_TESTING") != "1":
         # The cheapest argon2 parameters would make stolen hashes easy to crack (SEC-39).
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE=test is for the test suite only (GUICHET_TESTING=1)")
+    log_format = (env.get("GUICHET_LOG_FORMAT") or "text").strip().lower()
+    if log_format not in {"text", "json"}:
+        raise SettingsError("GUICHET_LOG_FORMAT must be 'text' or 'json'")
+    log_level = (env.get("GUICHET_LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError("GUICHET_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     settings = Settings(
         database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
         secret_key=secret_key,
@@ -129,6 +141,9 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         fast_path=_flag(env.get("GUICHET_FASTPATH"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
+        forwarded_allow_ips=(env.get("GUICHET_FORWARDED_ALLOW_IPS") or "").strip(),
+        log_format=log_format,
+        log_level=log_level,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
         payment_expiry_seconds=_positive_int(env, "GUICHET_PAYMENT_EXPIRY_SECONDS", 30 * 60),
         bank_transfer_expiry_days=_positive_int(env, "GUICHET_BANK_TRANSFER_EXPIRY_DAYS", 7),
@@ -137,13 +152,20 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
     )
     if settings.support_channels_file:
-        # A malformed channels file stops start-up with one line (SupportChannelsError is a SettingsError).
-        from guichet.domain.support import load_channels
-
-        load_channels(settings)
+        # Its content is checked when the app is built (guichet.domain.support.load_channels).
+        try:
+            os.stat(settings.support_channels_file)
+        except OSError as error:
+            path = settings.support_channels_file
+            raise SettingsError(f"GUICHET_SUPPORT_CHANNELS: cannot read {path}: {error.strerror}") from None
     if settings.service_request_categories_file:
         # A malformed categories file stops start-up with one line too.
         from guichet.domain.service_requests.categories import load_file
 
         load_file(settings.service_request_categories_file)
     return settings
+
+
+def database_url() -> str:
+    """The configured database URL; commands that only touch the database need no secrets."""
+    return os.environ.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from guichet.domain.cards import StoredCard
 from guichet.domain.gateways.card import ChargeResult
 from guichet.domain.money import Money
-from guichet.domain.payments import Gateways
-from guichet.resolvers.payments import GATEWAYS_KEY
 
 VISA_OK = {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": 2028, "cvc": "123"}
 
@@ -63,6 +62,5 @@ class ChargeOnlyGateway:
 
 
 def use_gateway(app: Any, gateway: Any) -> None:
-    services = app.state.guichet.services
-    services[GATEWAYS_KEY] = Gateways(card=gateway)
-    services["card_gateway"] = gateway
+    state = app.state.guichet
+    state.gateways = dataclasses.replace(state.gateways, card=gateway)

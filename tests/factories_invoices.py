@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from guichet.domain import models
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.conftest import TEST_NOW
 from tests.factories import Member, make_account, make_member, make_organisation
 

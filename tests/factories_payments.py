@@ -11,9 +11,9 @@ import httpx
 from sqlalchemy import func, select
 
 from guichet.domain import models
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.payments.webhooks import signature_header
-from guichet.schema.relay import to_global_id
 from tests.factories import Member, make_account, make_invoice, make_member, make_organisation
 
 WEBHOOK_SECRET = "test-webhook-secret"  # tests/conftest.py settings

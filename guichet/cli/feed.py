@@ -18,7 +18,7 @@ def register(cli: click.Group, jobs: click.Group) -> None:
 def import_command(file: str) -> None:
     """Load a back-office feed: all or nothing, idempotent, the faulty record named on error."""
     from guichet.cli.errors import one_line
-    from guichet.cli.main import database_url
+    from guichet.settings import database_url
 
     try:
         summary = asyncio.run(_run(database_url(), file))

@@ -46,10 +46,10 @@ def register(cli: click.Group, jobs: click.Group) -> None:
     @jobs.command("expire-payments")
     def expire_payments_command() -> None:
         """Fail PENDING payments past their expiry and reconcile stuck card payments with the provider."""
-        from guichet.cli.main import database_url
-        from guichet.domain.schedules.services import card_gateway
+        from guichet.domain.gateways.card import SandboxCardGateway
+        from guichet.settings import database_url
 
-        expired, reconciled, awaiting = asyncio.run(_expire(database_url(), card_gateway({})))
+        expired, reconciled, awaiting = asyncio.run(_expire(database_url(), SandboxCardGateway()))
         summary = f"{expired} payment(s) expired, {reconciled} card payment(s) reconciled"
         if awaiting:
             summary += f", {len(awaiting)} awaiting the card provider ({', '.join(awaiting)})"

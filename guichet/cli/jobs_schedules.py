@@ -25,8 +25,8 @@ T = TypeVar("T")
 
 async def _with_database(work: Callable[[Callable[[], Any]], Awaitable[T]]) -> T:
     """Run `work(uow)` against the configured database, disposing of the engine afterwards."""
-    from guichet.cli.main import database_url
     from guichet.db import create_engine, session_factory
+    from guichet.settings import database_url
 
     engine = create_engine(database_url())
     sessions = session_factory(engine)
@@ -59,9 +59,9 @@ def register(cli: click.Group, jobs: click.Group) -> None:
     def collect_debits(as_of: Any) -> None:
         """Present every instalment due to the card provider, once; safe to run twice or on two servers."""
         from guichet.domain.clock import SystemClock
+        from guichet.domain.gateways.card import SandboxCardGateway
         from guichet.domain.schedules.collect import collect_debits as collect
         from guichet.domain.schedules.collect import collections_phone
-        from guichet.domain.schedules.services import card_gateway
         from guichet.settings import Settings
 
         clock = SystemClock()
@@ -73,7 +73,7 @@ def register(cli: click.Group, jobs: click.Group) -> None:
             _with_database(
                 lambda uow: collect(
                     uow,
-                    gateway=card_gateway({}),
+                    gateway=SandboxCardGateway(),
                     as_of=day,
                     now=clock.now(),
                     public_url=public_url,

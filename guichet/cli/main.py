@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from guichet.cli import jobs_service_requests
-from guichet.settings import SettingsError, load_settings
+from guichet.cli import feed, jobs_payments, jobs_schedules, jobs_service_requests
+from guichet.domain import support
+from guichet.settings import SettingsError, database_url, load_settings
 
 
 class GuichetGroup(click.Group):
@@ -61,6 +62,10 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     link_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
     os.environ.setdefault("GUICHET_PUBLIC_URL", f"http://{link_host}:{port}")
     settings = load_settings(demo=demo)
+    support.load_channels(settings)  # a malformed channels file stops start-up with one line
+    from guichet.logs import configure_logging
+
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     if demo:
         from guichet.demo import prepare_demo
 
@@ -74,7 +79,11 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Guichet's own handler formats uvicorn's lines too (guichet.logs; each worker sets it up in
+        # guichet.asgi), redacting link signatures from the access log.
+        log_config=None,
+        # A trusted proxy's X-Forwarded-For is applied by the app itself (GUICHET_FORWARDED_ALLOW_IPS).
         proxy_headers=False,
         server_header=False,
     )
@@ -110,15 +119,6 @@ def db_upgrade() -> None:
     click.echo("database is up to date")
 
 
-def database_url() -> str:
-    """The configured database URL; commands that only touch the database need no secrets."""
-    import os
-
-    from guichet.settings import DEFAULT_DATABASE_URL
-
-    return os.environ.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
 @cli.group()
 def schema() -> None:
     """The GraphQL schema."""
@@ -137,34 +137,15 @@ def schema_export(file: Path | None) -> None:
         file.write_text(sdl)
 
 
-# Area command modules: each defines register(cli) adding its commands; missing ones are skipped.
-COMMAND_MODULES = (
-    "guichet.cli.feed",  # guichet import
-    "guichet.cli.jobs_payments",  # guichet jobs expire-payments
-    "guichet.cli.jobs_schedules",  # guichet jobs collect-debits, guichet schedules cancel
-)
-
-
 @cli.group()
 def jobs() -> None:
     """Background jobs, safe to run twice or on several servers at once."""
 
 
-def _register_areas() -> None:
-    import importlib
-
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:
-                continue
-            raise
-        module.register(cli, jobs)
-
-
-_register_areas()
-jobs_service_requests.register(cli, jobs)
+feed.register(cli, jobs)  # guichet import
+jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
+jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
+jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 
 
 def main() -> None:

@@ -11,26 +11,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
-from guichet.policies.engine import ALL_ACCOUNTS, NO_SCOPE, AccountScope, PolicyEngine
-from guichet.policies.rules import ContactAccess, default_templates, template_table
+from guichet.logs import set_organisation
+from guichet.policies.engine import (
+    ALL_ACCOUNTS,
+    NO_SCOPE,
+    AccountScope,
+    PolicyEngine,
+    intersection,
+    organisation_wide,
+)
+from guichet.policies.rules import Action, ContactAccess, Module, default_templates, template_table
 from guichet.policies.store import load_viewer_access
-
-if TYPE_CHECKING:
-    from guichet.resolvers.context import Context
 
 __all__ = [
     "ALL_ACCOUNTS",
     "NO_SCOPE",
     "AccessDenied",
+    "AccessRequest",
     "AccountScope",
     "Authorizer",
+    "Decision",
     "Membership",
     "NotAuthenticated",
-    "engine_of",
+    "intersection",
+    "organisation_wide",
     "role_permissions",
 ]
 
@@ -50,6 +63,24 @@ class AccessDenied(Exception):
         super().__init__(f"{module} {action} refused")
 
 
+class ViewerLike(Protocol):
+    person_id: int
+
+
+class AccessRequest(Protocol):
+    """What the Authorizer needs of a request: who asks, a read session, a unit of work, the time."""
+
+    request_id: str
+
+    def viewer(self) -> Awaitable[ViewerLike | None]: ...
+
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    def uow(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+    def now(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class Membership:
     contact_id: int
@@ -57,25 +88,25 @@ class Membership:
     is_primary_admin: bool
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What a field's declared permission decided: the viewer's membership and the accounts it reaches."""
+
+    membership: Membership
+    scope: AccountScope
+
+
 def role_permissions() -> dict[str, set[tuple[str, str]]]:
     """role -> {(module, action)} of the default policy (the ACCESS.md table)."""
     return template_table(default_templates())
 
 
-def engine_of(ctx: Context) -> PolicyEngine:
-    """The app's enforcer (started by policies.runtime); a process without the hook gets the defaults."""
-    engine = ctx.app.services.get("enforcer")
-    if engine is None:
-        log.warning("policy runtime not started; using the default policy file")
-        engine = ctx.app.services["enforcer"] = PolicyEngine(default_templates())
-    return engine  # type: ignore[no-any-return]
-
-
 class Authorizer:
     """Per-request decisions, memoised so each (organisation, module, action) is decided once."""
 
-    def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+    def __init__(self, request: AccessRequest, engine: PolicyEngine) -> None:
+        self._request = request
+        self._engine = engine
         self._access: dict[int, ContactAccess | None] = {}
         self._organisations: dict[int, object] = {}
         self._scopes: dict[tuple[int, str, str], AccountScope] = {}
@@ -92,17 +123,17 @@ class Authorizer:
     async def _load_access(self, organisation_id: int) -> ContactAccess | None:
         """One statement: the viewer's active contact, its roles, grants and denials (and the
         organisation's row, left in the read session's identity map for organisation(id:))."""
-        viewer = await self._ctx.viewer()
+        viewer = await self._request.viewer()
         if viewer is None:
             return None
-        async with self._ctx.read() as session:
+        async with self._request.read() as session:
             organisation, access = await load_viewer_access(session, organisation_id, viewer.person_id)
         # Held for the request: the session's identity map is weak, and organisation(id:) reads it next.
         self._organisations[organisation_id] = organisation
         if access is None:
             return None
         # Fresh rows every request: a revocation done by any process is enforced here at once.
-        engine_of(self._ctx).sync(access)
+        self._engine.sync(access)
         return access
 
     async def membership(self, organisation_id: int) -> Membership | None:
@@ -112,32 +143,40 @@ class Authorizer:
             return None
         return Membership(access.contact_id, organisation_id, access.is_primary_admin)
 
-    async def scope(self, organisation_id: int, module: str, action: str) -> AccountScope:
+    async def scope(self, organisation_id: int, module: Module, action: Action) -> AccountScope:
         """The billing accounts where the viewer may do `action` on `module` (empty: nowhere)."""
         key = (organisation_id, module, action)
         if key in self._scopes:
             return self._scopes[key]
         access = await self.access(organisation_id)
-        result = NO_SCOPE if access is None else engine_of(self._ctx).scope(access, module, action)
+        result = NO_SCOPE if access is None else self._engine.scope(access, module, action)
         self._scopes[key] = result
         return result
 
-    async def allowed(self, organisation_id: int, module: str, action: str) -> bool:
+    async def allowed(self, organisation_id: int, module: Module, action: Action) -> bool:
         return not (await self.scope(organisation_id, module, action)).empty
 
-    async def require(self, organisation_id: int, module: str, action: str) -> Membership:
+    async def require(self, organisation_id: int, module: Module, action: Action) -> Membership:
         """Raise NotAuthenticated or AccessDenied unless the viewer may do it somewhere here.
 
         A member's refusal is recorded once per request in the audit trail (access.denied).
         """
-        viewer = await self._ctx.viewer()
+        viewer = await self._request.viewer()
         if viewer is None:
             raise NotAuthenticated()
+        set_organisation(organisation_id)
         membership = await self.membership(organisation_id)
         if membership is None:
             log.warning(
                 "access refused: not a member",
-                extra={"person_id": viewer.person_id, "organisation_id": organisation_id, "access_module": module},
+                extra={
+                    "event": "access.refused",
+                    "actor": f"person:{viewer.person_id}",
+                    "organisation": organisation_id,
+                    "access_module": module,
+                    "access_action": action,
+                    "request_id": self._request.request_id,
+                },
             )
             raise AccessDenied(module, action)
         if not await self.allowed(organisation_id, module, action):
@@ -145,7 +184,12 @@ class Authorizer:
             raise AccessDenied(module, action)
         return membership
 
-    async def _record_denial(self, membership: Membership, module: str, action: str) -> None:
+    async def decide(self, organisation_id: int, module: Module, action: Action) -> Decision:
+        """require(), and the accounts where the viewer may do it (the scope a resolver filters by)."""
+        membership = await self.require(organisation_id, module, action)
+        return Decision(membership, await self.scope(organisation_id, module, action))
+
+    async def _record_denial(self, membership: Membership, module: Module, action: Action) -> None:
         key = (membership.organisation_id, module, action)
         if key in self._denied_logged:
             return
@@ -153,22 +197,23 @@ class Authorizer:
         log.warning(
             "access refused",
             extra={
-                "contact_id": membership.contact_id,
-                "organisation_id": membership.organisation_id,
+                "event": "access.refused",
+                "actor": f"contact:{membership.contact_id}",
+                "organisation": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,
-                "request_id": self._ctx.request_id,
+                "request_id": self._request.request_id,
             },
         )
-        async with self._ctx.uow() as session:
+        async with self._request.uow() as session:
             await record_event(
                 session,
-                at=self._ctx.now(),
+                at=self._request.now(),
                 organisation_id=membership.organisation_id,
                 actor_contact_id=membership.contact_id,
                 action="access.denied",
                 summary=f"{module} {action} refused",
-                data={"module": module, "action": action, "request_id": self._ctx.request_id},
+                data={"module": module, "action": action, "request_id": self._request.request_id},
             )
 
     async def visible_accounts(self, organisation_id: int) -> AccountScope:

@@ -52,9 +52,35 @@ class AccountScope:
     def empty(self) -> bool:
         return not self.all_accounts and not self.account_ids
 
+    @property
+    def account_filter(self) -> frozenset[int] | None:
+        """The accounts to filter a query by; None: every account of the organisation."""
+        return None if self.all_accounts else self.account_ids
+
 
 NO_SCOPE = AccountScope(False, frozenset())
 ALL_ACCOUNTS = AccountScope(True, frozenset())
+
+
+def intersection(a: AccountScope, b: AccountScope) -> AccountScope:
+    """The accounts both scopes reach."""
+    if a.all_accounts and b.all_accounts:
+        return ALL_ACCOUNTS
+    if a.all_accounts:
+        return b
+    if b.all_accounts:
+        return a
+    return AccountScope(False, a.account_ids & b.account_ids)
+
+
+def organisation_wide(scope: AccountScope) -> bool:
+    """Whether the scope reaches what belongs to no billing account (instalment plans, say).
+
+    Only a permission held over the whole organisation does: a role limited to some billing
+    accounts reaches none of the organisation's account-less objects.
+    """
+    return scope.all_accounts
+
 
 # Bound of the decision memo: when full it is emptied (cheap, and a miss only costs one evaluation).
 # 48 (module, action) pairs x a few subjects per contact: ~1,000 busy contacts between changes.

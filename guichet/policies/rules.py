@@ -11,26 +11,51 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
 
-ROLES = ("FINANCE", "COMMERCIAL", "MANAGEMENT", "ADMIN")
-MODULES = (
-    "INVOICES",
-    "PAYMENTS",
-    "SCHEDULES",
-    "BILLING_PROFILE",
-    "CONTRACTS",
-    "ORDERS",
-    "SERVICE_REQUESTS",
-    "SHOP",
-    "REWARDS",
-    "MEMBERS",
-    "REPORTS",
-    "AUDIT",
-    "INTEGRATIONS",
-)
-ACTIONS = ("READ", "WRITE", "PAY", "EXPORT", "APPROVE")
+
+class Role(StrEnum):
+    """A contact's role; each role opens modules (the ACCESS.md table)."""
+
+    FINANCE = "FINANCE"
+    COMMERCIAL = "COMMERCIAL"
+    MANAGEMENT = "MANAGEMENT"
+    ADMIN = "ADMIN"
+
+
+class Module(StrEnum):
+    """A module of the portal that access rules open or close."""
+
+    INVOICES = "INVOICES"
+    PAYMENTS = "PAYMENTS"
+    SCHEDULES = "SCHEDULES"
+    BILLING_PROFILE = "BILLING_PROFILE"
+    CONTRACTS = "CONTRACTS"
+    ORDERS = "ORDERS"
+    SERVICE_REQUESTS = "SERVICE_REQUESTS"
+    SHOP = "SHOP"
+    REWARDS = "REWARDS"
+    MEMBERS = "MEMBERS"
+    REPORTS = "REPORTS"
+    AUDIT = "AUDIT"
+    INTEGRATIONS = "INTEGRATIONS"
+
+
+class Action(StrEnum):
+    """What may be done in a module."""
+
+    READ = "READ"
+    WRITE = "WRITE"
+    PAY = "PAY"
+    EXPORT = "EXPORT"
+    APPROVE = "APPROVE"
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+MODULES: tuple[str, ...] = tuple(m.value for m in Module)
+ACTIONS: tuple[str, ...] = tuple(a.value for a in Action)
 EFFECTS = ("allow", "deny")
 TEMPLATE_DOMAIN = "*"
 MODEL_PATH = Path(__file__).parent / "model.conf"

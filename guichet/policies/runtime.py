@@ -1,8 +1,8 @@
 """The policy runtime for the app's lifetime: the enforcer, its watcher and template refresh.
 
-start(state) is a start-up hook (guichet/hooks.py): it loads the role templates from casbin_rule
-through the adapter, builds the PolicyEngine (state.services["enforcer"]) and the runtime
-(state.services["policy_runtime"]), and on PostgreSQL starts the LISTEN/NOTIFY watcher.
+start() runs in the app's lifespan (guichet/hooks.py): it loads the role templates from
+casbin_rule through the adapter, builds the PolicyEngine and the runtime (AppState.enforcer and
+AppState.policy_runtime), and on PostgreSQL starts the LISTEN/NOTIFY watcher.
 
 Staleness bounds: the rules of a contact are re-read from the database before every request's
 first decision about it (they ride on the membership lookup), so a missed notification never
@@ -19,9 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from guichet.app_state import AppState
 from guichet.policies.engine import PolicyEngine
 from guichet.policies.store import load_access, load_templates, template_fingerprint
 from guichet.policies.watcher import PostgresWatcher
@@ -96,19 +95,19 @@ async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
             log.exception("periodic policy check failed")
 
 
-async def start(state: AppState) -> Callable[[], Awaitable[None]]:
-    """Build the enforcer and its watcher; return the closer stopping them."""
-    templates = await load_templates(state.engine)
+async def start(
+    database_url: str, db_engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[PolicyRuntime, Callable[[], Awaitable[None]]]:
+    """Build the enforcer (runtime.engine) and its watcher; return the runtime and the closer stopping them."""
+    templates = await load_templates(db_engine)
     if not templates:
         log.critical("casbin_rule holds no role template: every access will be refused (run `guichet db upgrade`)")
     engine = PolicyEngine(templates)
-    runtime = PolicyRuntime(engine, state.sessionmaker, state.engine)
-    async with state.sessionmaker() as session:
+    runtime = PolicyRuntime(engine, sessionmaker, db_engine)
+    async with sessionmaker() as session:
         runtime._templates_seen = await template_fingerprint(session)
-    state.services["enforcer"] = engine
-    state.services["policy_runtime"] = runtime
-    if state.engine.dialect.name == "postgresql":
-        runtime.watcher = PostgresWatcher(asyncpg_dsn(state.settings.database_url), runtime.handle, runtime.resync)
+    if db_engine.dialect.name == "postgresql":
+        runtime.watcher = PostgresWatcher(asyncpg_dsn(database_url), runtime.handle, runtime.resync)
         await runtime.watcher.start()
     checker = asyncio.create_task(_every(TEMPLATE_CHECK_SECONDS, runtime.check_templates))
 
@@ -119,4 +118,4 @@ async def start(state: AppState) -> Callable[[], Awaitable[None]]:
         if runtime.watcher is not None:
             await runtime.watcher.stop()
 
-    return stop
+    return runtime, stop

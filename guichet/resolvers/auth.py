@@ -1,35 +1,24 @@
-"""Resolvers of sign-in and passwords: build the AuthEnv, call one domain service, map the outcome."""
+"""Resolvers of sign-in and passwords: build the AuthEnv, call one domain service.
+
+Each raises the service's DomainErrors; logout and changePassword raise NotAuthenticated
+without a session.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-
-import strawberry
+from typing import TYPE_CHECKING
 
 from guichet.domain import auth
-from guichet.resolvers.context import Context, Info
-from guichet.resolvers.context import Viewer as ContextViewer
-from guichet.resolvers.errors import run_mutation
-from guichet.resolvers.graphql_errors import unauthenticated
-from guichet.schema.auth import (
-    ChangePasswordInput,
-    EmailInput,
-    LoginInput,
-    LoginPayload,
-    RegisterOrganisationAccessInput,
-    Session,
-    SessionPayload,
-    TokenPasswordInput,
-)
-from guichet.schema.common import OkPayload, UserError
-from guichet.schema.organisations import Viewer
-from guichet.schema.relay import to_global_id
+from guichet.policies.authz import NotAuthenticated
+from guichet.resolvers.context import SignedIn
+
+if TYPE_CHECKING:
+    from guichet.resolvers.context import Context
 
 
 def auth_env(ctx: Context) -> auth.AuthEnv:
     """The auth services' view of this request (time read now, so each aliased mutation gets its own)."""
-    request = ctx.request
-    client_ip = request.client.host if request is not None and request.client is not None else None
     return auth.AuthEnv(
         uow=ctx.uow,
         passwords=ctx.app.passwords,
@@ -37,152 +26,88 @@ def auth_env(ctx: Context) -> auth.AuthEnv:
         locale=ctx.locale,
         public_url=ctx.settings.public_url,
         session_ttl=timedelta(seconds=ctx.settings.session_ttl_seconds),
-        client_ip=client_ip,
+        client_ip=ctx.client_ip,
         request_id=ctx.request_id,
     )
 
 
-def wake_mailer(ctx: Context) -> None:
-    """Ask the mail delivery task (when running) to look at the outbox now rather than at its next poll."""
-    wakeup = ctx.app.services.get("mail_wakeup")
-    if wakeup is not None:
-        wakeup.set()
+def signed_in(ctx: Context, opened: auth.OpenedSession) -> auth.OpenedSession:
+    """The rest of the operation runs as the new session's person (viewer.organisations.me ...)."""
+    ctx.sign_in_as(SignedIn(opened.person_id, opened.session_id, opened.email, opened.first_name, opened.last_name))
+    return opened
 
 
-def signed_in(ctx: Context, opened: auth.OpenedSession) -> Session:
-    """The new session as GraphQL renders it; the rest of the operation runs as its person."""
-    ctx.sign_in_as(
-        ContextViewer(opened.person_id, opened.session_id, opened.email, opened.first_name, opened.last_name)
-    )
-    return Session(
-        token=opened.token,
-        expires_at=opened.expires_at,
-        viewer=Viewer(
-            id=strawberry.ID(to_global_id("Viewer", opened.person_id)),
-            email=opened.email,
-            first_name=opened.first_name,
-            last_name=opened.last_name,
-            pk=opened.person_id,
-        ),
-    )
-
-
-def _ok() -> OkPayload:
-    return OkPayload(ok=True, errors=[])
-
-
-def _not_ok(errors: list[UserError]) -> OkPayload:
-    return OkPayload(ok=False, errors=errors)
-
-
-async def login(info: Info, input: LoginInput) -> LoginPayload:
-    ctx = info.context
-
-    async def action() -> LoginPayload:
-        opened = await auth.login(auth_env(ctx), email=input.email, password=input.password)
-        return LoginPayload(session=signed_in(ctx, opened), errors=[])
-
-    return await run_mutation(ctx.locale, action, lambda errors: LoginPayload(session=None, errors=errors))
-
-
-async def logout(info: Info) -> OkPayload:
-    ctx = info.context
+async def _viewer(ctx: Context) -> SignedIn:
     viewer = await ctx.viewer()
     if viewer is None:
-        raise unauthenticated(info)
-
-    async def action() -> OkPayload:
-        await auth.logout(auth_env(ctx), person_id=viewer.person_id, session_id=viewer.session_id)
-        ctx.invalidate_viewer()
-        return _ok()
-
-    return await run_mutation(ctx.locale, action, _not_ok)
+        raise NotAuthenticated()
+    return viewer
 
 
-async def request_password_reset(info: Info, input: EmailInput) -> OkPayload:
-    ctx = info.context
-
-    async def action() -> OkPayload:
-        await auth.request_password_reset(auth_env(ctx), email=input.email)
-        wake_mailer(ctx)
-        return _ok()
-
-    return await run_mutation(ctx.locale, action, _not_ok)
+async def login(ctx: Context, *, email: str, password: str) -> auth.OpenedSession:
+    return signed_in(ctx, await auth.login(auth_env(ctx), email=email, password=password))
 
 
-async def reset_password(info: Info, input: TokenPasswordInput) -> OkPayload:
-    ctx = info.context
-
-    async def action() -> OkPayload:
-        await auth.reset_password(auth_env(ctx), token=input.token, password=input.password)
-        ctx.invalidate_viewer()
-        wake_mailer(ctx)
-        return _ok()
-
-    return await run_mutation(ctx.locale, action, _not_ok)
+async def logout(ctx: Context) -> None:
+    viewer = await _viewer(ctx)
+    await auth.logout(auth_env(ctx), person_id=viewer.person_id, session_id=viewer.session_id)
+    ctx.invalidate_viewer()
 
 
-async def change_password(info: Info, input: ChangePasswordInput) -> OkPayload:
-    ctx = info.context
-    viewer = await ctx.viewer()
-    if viewer is None:
-        raise unauthenticated(info)
-
-    async def action() -> OkPayload:
-        await auth.change_password(
-            auth_env(ctx),
-            person_id=viewer.person_id,
-            session_id=viewer.session_id,
-            current_password=input.current_password,
-            new_password=input.new_password,
-        )
-        wake_mailer(ctx)
-        return _ok()
-
-    return await run_mutation(ctx.locale, action, _not_ok)
+async def request_password_reset(ctx: Context, *, email: str) -> None:
+    await auth.request_password_reset(auth_env(ctx), email=email)
+    ctx.app.wake_mailer()
 
 
-async def request_first_connection(info: Info, input: EmailInput) -> OkPayload:
-    ctx = info.context
-
-    async def action() -> OkPayload:
-        await auth.request_first_connection(auth_env(ctx), email=input.email)
-        wake_mailer(ctx)
-        return _ok()
-
-    return await run_mutation(ctx.locale, action, _not_ok)
+async def reset_password(ctx: Context, *, token: str, password: str) -> None:
+    await auth.reset_password(auth_env(ctx), token=token, password=password)
+    ctx.invalidate_viewer()
+    ctx.app.wake_mailer()
 
 
-async def activate_account(info: Info, input: TokenPasswordInput) -> SessionPayload:
-    ctx = info.context
-
-    async def action() -> SessionPayload:
-        opened = await auth.activate_account(
-            auth_env(ctx),
-            token=input.token,
-            password=input.password,
-            first_name=input.first_name,
-            last_name=input.last_name,
-        )
-        return SessionPayload(session=signed_in(ctx, opened), errors=[])
-
-    return await run_mutation(ctx.locale, action, lambda errors: SessionPayload(session=None, errors=errors))
+async def change_password(ctx: Context, *, current_password: str, new_password: str) -> None:
+    viewer = await _viewer(ctx)
+    await auth.change_password(
+        auth_env(ctx),
+        person_id=viewer.person_id,
+        session_id=viewer.session_id,
+        current_password=current_password,
+        new_password=new_password,
+    )
+    ctx.app.wake_mailer()
 
 
-async def register_organisation_access(info: Info, input: RegisterOrganisationAccessInput) -> OkPayload:
-    ctx = info.context
+async def request_first_connection(ctx: Context, *, email: str) -> None:
+    await auth.request_first_connection(auth_env(ctx), email=email)
+    ctx.app.wake_mailer()
 
-    async def action() -> OkPayload:
-        await auth.register_organisation_access(
-            auth_env(ctx),
-            taxpayer_number=input.taxpayer_number,
-            billing_account_number=input.billing_account_number,
-            invoice_number=input.invoice_number,
-            email=input.email,
-            first_name=input.first_name,
-            last_name=input.last_name,
-        )
-        wake_mailer(ctx)
-        return _ok()
 
-    return await run_mutation(ctx.locale, action, _not_ok)
+async def activate_account(
+    ctx: Context, *, token: str, password: str, first_name: str | None, last_name: str | None
+) -> auth.OpenedSession:
+    opened = await auth.activate_account(
+        auth_env(ctx), token=token, password=password, first_name=first_name, last_name=last_name
+    )
+    return signed_in(ctx, opened)
+
+
+async def register_organisation_access(
+    ctx: Context,
+    *,
+    taxpayer_number: str,
+    billing_account_number: str,
+    invoice_number: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+) -> None:
+    await auth.register_organisation_access(
+        auth_env(ctx),
+        taxpayer_number=taxpayer_number,
+        billing_account_number=billing_account_number,
+        invoice_number=invoice_number,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    ctx.app.wake_mailer()

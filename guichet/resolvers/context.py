@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 from sqlalchemy import bindparam, select
@@ -16,16 +16,15 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from guichet.app_state import AppState
 from guichet.domain import models
 from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
 from guichet.i18n import negotiate_locale
+from guichet.logs import set_principal
+from guichet.policies.authz import Authorizer, Decision
+from guichet.resolvers.loaders import Loaders
 from guichet.settings import Settings
-
-if TYPE_CHECKING:
-    from guichet.app_state import AppState
-    from guichet.policies.authz import Authorizer
-
 
 # The bearer token's live session and its person, built once with bound parameters (a request
 # pays no statement construction), as columns (no ORM object to build on every request).
@@ -46,29 +45,8 @@ _VIEWER_STATEMENT = (
 )
 
 
-def _read_sessionmaker(app: AppState) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the request's reads; on PostgreSQL they run in autocommit.
-
-    Under READ COMMITTED every statement takes its own snapshot anyway, so a request's reads see
-    exactly what they saw inside BEGIN ... ROLLBACK, without those two round trips per request.
-    Nothing writes through the read session (writes go through uow()). SQLite's driver sends no
-    BEGIN for reads, so it keeps the ordinary factory.
-    """
-    found = app.services.get("read_sessionmaker")
-    if found is None:
-        engine = app.engine
-        if engine.dialect.name == "postgresql":
-            found = async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, autoflush=False
-            )
-        else:
-            found = app.sessionmaker
-        app.services["read_sessionmaker"] = found
-    return found  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
-class Viewer:
+class SignedIn:
     """The signed-in person and the session that proved it."""
 
     person_id: int
@@ -80,13 +58,19 @@ class Viewer:
 
 @dataclass
 class Context:
+    """One request: who asks, in which language, its read session, loaders and access decisions."""
+
     request: Request | None
     app: AppState
     locale: str
     request_id: str
     bearer_token: str | None
-    loaders: dict[str, Any] = field(default_factory=dict)
-    _viewer_task: asyncio.Future[Viewer | None] | None = None
+    # An Authorization header was sent (well-formed or not): if it signs no one in, the request is refused.
+    has_authorization: bool = False
+    loaders: Loaders = field(init=False)
+    # What each field's declared permission decided, by the field's path (schema.permissions.decided).
+    decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
+    _viewer_task: asyncio.Future[SignedIn | None] | None = None
     _read_session: AsyncSession | None = None
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _authz: Authorizer | None = None
@@ -94,6 +78,9 @@ class Context:
     response_headers: dict[str, str] = field(default_factory=dict)
     # The graphql-transport-ws connection_init payload (strawberry sets it on subscription sockets).
     connection_params: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self)
 
     @property
     def settings(self) -> Settings:
@@ -110,12 +97,18 @@ class Context:
     def now(self) -> datetime:
         return self.app.clock.now()
 
+    @property
+    def client_ip(self) -> str | None:
+        """The client's address (a trusted proxy's X-Forwarded-For already applied by server.py), for throttles and logs."""
+        request = self.request
+        return request.client.host if request is not None and request.client is not None else None
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """The request's read session; one query at a time, since sibling fields run concurrently."""
         async with self._read_lock:
             if self._read_session is None:
-                self._read_session = _read_sessionmaker(self.app)()
+                self._read_session = self.app.read_sessionmaker()
             yield self._read_session
 
     @asynccontextmanager
@@ -136,17 +129,18 @@ class Context:
             if self._read_session is not None:
                 await self._read_session.close()
                 self._read_session = None
-        self.loaders.clear()
+        self.loaders = Loaders(self)
+        self.decisions.clear()
         self._authz = None
         self._viewer_task = None
 
-    async def viewer(self) -> Viewer | None:
+    async def viewer(self) -> SignedIn | None:
         """The signed-in person, from the bearer token's live session (looked up once per request)."""
         if self._viewer_task is None:
             self._viewer_task = asyncio.ensure_future(self._load_viewer())
         return await asyncio.shield(self._viewer_task)
 
-    async def _load_viewer(self) -> Viewer | None:
+    async def _load_viewer(self) -> SignedIn | None:
         if not self.bearer_token:
             return None
         parameters = {"token_hash": token_hash(self.bearer_token), "now": self.now()}
@@ -164,24 +158,30 @@ class Context:
         if row is None:
             return None
         session_id, person_id, email, first_name, last_name = row
-        return Viewer(person_id, session_id, email, first_name, last_name)
+        set_principal(f"person:{person_id}")
+        return SignedIn(person_id, session_id, email, first_name, last_name)
 
     @property
     def authz(self) -> Authorizer:
+        """The request's Authorizer, over the app's policy engine."""
         if self._authz is None:
-            from guichet.policies.authz import Authorizer
-
-            self._authz = Authorizer(self)
+            self._authz = Authorizer(self, self.app.policy_engine)
         return self._authz
+
+    async def credentials_refused(self) -> bool:
+        """True when the request sent an Authorization header that signs no one in: a malformed
+        header, or a bearer that is unknown, expired or ended. No header at all is anonymous, not refused."""
+        return self.has_authorization and await self.viewer() is None
 
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
 
-    def sign_in_as(self, viewer: Viewer) -> None:
+    def sign_in_as(self, viewer: SignedIn) -> None:
         """The rest of this operation runs as `viewer` (just signed in by login or activateAccount),
         so fields under the returned session (viewer.organisations.me ...) see its memberships."""
-        future: asyncio.Future[Viewer | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[SignedIn | None] = asyncio.get_running_loop().create_future()
         future.set_result(viewer)
+        set_principal(f"person:{viewer.person_id}")
         self._viewer_task = future
         self._authz = None
 
@@ -202,6 +202,7 @@ def build_context(app_state: AppState, request: Request | None, *, headers: dict
         locale=negotiate_locale(headers.get("accept-language")),
         request_id=headers.get("x-request-id") or uuid.uuid4().hex,
         bearer_token=bearer_from_header(headers.get("authorization")),
+        has_authorization="authorization" in headers,
     )
 
 

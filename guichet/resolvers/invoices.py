@@ -1,4 +1,4 @@
-"""Resolvers of the invoices area: decode, authorise once per root field, query, map.
+"""Resolvers of the invoices area: the page, the summary, invoices by id, the e-mailed list.
 
 Access: INVOICES READ lists (the billing accounts its scope reaches), INVOICES EXPORT mints
 download links and e-mails lists. An invoice outside the viewer's scope, or of another
@@ -7,58 +7,45 @@ organisation, is never read: node/nodes answer null for it, filters never match 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from guichet import events
 from guichet.domain.errors import DomainErrors
+from guichet.domain.ids import pk_of
 from guichet.domain.invoices import export as export_service
 from guichet.domain.invoices import queries
-from guichet.domain.invoices import status as rules
-from guichet.policies.authz import AccessDenied, AccountScope
-from guichet.resolvers.context import Info
-from guichet.resolvers.errors import run_mutation
-from guichet.resolvers.graphql_errors import domain_to_graphql, forbidden
-from guichet.schema.relay import Connection, build_connection, decode_cursor, encode_cursor, from_global_id, page_size
+from guichet.domain.models.payments import Payment as PaymentRow
+from guichet.policies.authz import AccessDenied, AccountScope, Decision, intersection
+from guichet.policies.rules import Action, Module
+from guichet.resolvers import payments
+from guichet.resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
 
 if TYPE_CHECKING:
-    from guichet.schema.common import OkPayload
-    from guichet.schema.invoices import EmailInvoiceListInput, Invoice, InvoiceFilter, InvoiceOrder, InvoiceSummary
-    from guichet.schema.organisations import Organisation
-
-MODULE = "INVOICES"
+    from guichet.resolvers.context import Context
 
 
-def criteria_from(
-    filter: InvoiceFilter | None, *, field_prefix: tuple[str, ...] = ("filter",)
-) -> queries.InvoiceCriteria:
-    """The domain criteria of a GraphQL filter; a billingAccountId that names nothing matches nothing."""
-    if filter is None:
-        return queries.InvoiceCriteria(field_prefix=field_prefix)
-    account_id: int | None = None
-    nothing = False
-    if filter.billing_account_id is not None:
-        decoded = from_global_id(str(filter.billing_account_id))
-        if decoded is None or decoded[0] != "BillingAccount":
-            nothing = True
-        else:
-            account_id = decoded[1]
-    return queries.InvoiceCriteria(
-        statuses=frozenset(s.value for s in filter.status or ()),
-        service_types=frozenset(s.value for s in filter.service_type or ()),
-        billing_account_id=account_id,
-        nothing=nothing,
-        line_number=filter.line_number,
-        issued_from=filter.issued_from,
-        issued_to=filter.issued_to,
-        search=filter.search,
-        field_prefix=field_prefix,
-    )
+@dataclass(frozen=True)
+class InvoiceView:
+    """An invoice row (queries.PAGE_COLUMNS, status computed) the viewer may read."""
+
+    row: Any
+    can_export: bool
 
 
-def ordering_from(order_by: InvoiceOrder | None) -> queries.InvoiceOrdering:
-    if order_by is None:
-        return queries.InvoiceOrdering()
-    return queries.InvoiceOrdering(order_by.field.value, descending=order_by.direction.value == "DESC")
+@dataclass(frozen=True)
+class InvoicePage:
+    """A page of invoices with what the selection asked to read along with it.
+
+    `with_accounts`: the rows carry account_number and account_name; `lines` and `payments`
+    (by invoice id) are None unless prefetched.
+    """
+
+    page: Page[InvoiceView]
+    with_accounts: bool
+    lines: dict[int, list[Any]] | None
+    payments: dict[int, list[PaymentRow]] | None
 
 
 def _validated(criteria: queries.InvoiceCriteria) -> queries.InvoiceCriteria:
@@ -70,252 +57,163 @@ def _validated(criteria: queries.InvoiceCriteria) -> queries.InvoiceCriteria:
     return criteria
 
 
-def _account_ids(scope: AccountScope) -> frozenset[int] | None:
-    return None if scope.all_accounts else scope.account_ids
-
-
-def _flatten(selections: Iterable[Any]) -> Iterable[Any]:
-    """Fields of a selection set, looking through fragments."""
-    for selection in selections:
-        if hasattr(selection, "arguments"):
-            yield selection
-        else:
-            yield from _flatten(selection.selections)
-
-
-def _wanted(info: Info) -> tuple[set[str], bool]:
-    """(field names selected on the page's nodes, whether totalCount is selected)."""
-    names: set[str] = set()
-    total = False
-    for root in info.selected_fields:
-        for field in _flatten(root.selections):
-            if field.name == "totalCount":
-                total = True
-            elif field.name == "edges":
-                for edge_field in _flatten(field.selections):
-                    if edge_field.name == "node":
-                        names.update(f.name for f in _flatten(edge_field.selections))
-    return names, total
-
-
-def _attach_accounts(nodes: list[Invoice], rows: list[Any]) -> None:
-    """Billing accounts read with the page (one object per account, shared by its invoices)."""
-    from guichet.schema.billing import BillingAccount
-    from guichet.schema.relay import to_global_id
-
-    accounts: dict[int, BillingAccount] = {}
-    for node, row in zip(nodes, rows, strict=True):
-        account = accounts.get(row.billing_account_id)
-        if account is None:
-            account = accounts[row.billing_account_id] = BillingAccount(
-                id=to_global_id("BillingAccount", row.billing_account_id),  # type: ignore[arg-type]
-                number=row.account_number,
-                name=row.account_name,
-                pk=row.billing_account_id,
-                organisation_id=row.organisation_id,
-            )
-        node.billing_account = account
-
-
-def _attach_lines(nodes: list[Invoice], line_rows: list[Any]) -> None:
-    from guichet.schema.invoices import InvoiceLine
-
-    by_invoice: dict[int, list[InvoiceLine]] = {node.pk: [] for node in nodes}
-    for row in line_rows:
-        by_invoice[row.invoice_id].append(InvoiceLine.from_row(row))
-    for node in nodes:
-        node.lines = by_invoice[node.pk]
-
-
-async def organisation_invoices(
-    info: Info,
-    organisation: Organisation,
+async def list_invoices(
+    ctx: Context,
     *,
+    organisation_id: int,
+    decision: Decision,
+    criteria: queries.InvoiceCriteria,
+    ordering: queries.InvoiceOrdering,
     first: int | None,
     after: str | None,
-    filter: InvoiceFilter | None,
-    order_by: InvoiceOrder | None,
-) -> Connection[Invoice]:
-    """A page of the organisation's invoices in the viewer's READ scope (FORBIDDEN without READ).
+    include: frozenset[str],
+    with_total: bool,
+) -> InvoicePage:
+    """A page of the organisation's invoices in the decided READ scope.
 
-    Statements: the page (joined with its billing accounts when selected), its count, and (only
-    when selected) the page's lines and payments: the same number for a page of 5 or of 100.
+    `include` names the relations to read with the page ("billingAccount", "lines", "payments",
+    "downloadUrl"). Statements: the page (joined with its billing accounts when included), its
+    count (when `with_total`), and, only when included, the page's lines and payments: the same
+    number for a page of 5 or of 100. Raise DomainError(VALIDATION) for a bad filter, `first` or
+    cursor; AccessDenied(INVOICES EXPORT) when downloadUrl is included and an invoice of the page
+    is outside the EXPORT scope (one refusal for the field, not one per invoice).
     """
-    from guichet.schema.invoices import Invoice
-
-    ctx = info.context
-    with domain_to_graphql(info):
-        await ctx.authz.require(organisation.pk, MODULE, "READ")
-        scope = await ctx.authz.scope(organisation.pk, MODULE, "READ")
-        size = page_size(first)
-        criteria = _validated(criteria_from(filter))
-        ordering = ordering_from(order_by)
-        position = ordering.parse_key(decode_cursor(after, field=["after"]), field=["after"]) if after else None
-        names, wants_total = _wanted(info)
-        export_scope = await ctx.authz.scope(organisation.pk, MODULE, "EXPORT")
-        today = ctx.clock.today()
-        where = queries.conditions(
-            organisation_id=organisation.pk, account_ids=_account_ids(scope), criteria=criteria, today=today
-        )
-        with_account = "billingAccount" in names
-        async with ctx.read() as session:
-            rows = (
-                await session.execute(
-                    queries.page_statement(
-                        where, ordering, after=position, limit=size + 1, today=today, with_account=with_account
-                    )
-                )
-            ).all()
-            has_next = len(rows) > size
-            rows = rows[:size]
-            total = (await session.execute(queries.count_statement(where))).scalar_one() if wants_total else 0
-            line_rows = (
-                (await session.execute(queries.lines_statement([r.id for r in rows]))).all()
-                if rows and "lines" in names
-                else None
-            )
-        if "downloadUrl" in names and not all(export_scope.allows(r.billing_account_id) for r in rows):
-            # One FORBIDDEN for the field rather than one error per invoice.
-            raise AccessDenied(MODULE, "EXPORT")
-    wants_payments = bool(rows) and "payments" in names
-    prefetched = frozenset(
-        name
-        for name, done in (
-            ("billingAccount", with_account),
-            ("lines", line_rows is not None),
-            ("payments", wants_payments),
-        )
-        if done
+    size = page_size(first)
+    criteria = _validated(criteria)
+    position = ordering.parse_key(decode_cursor(after, field=["after"]), field=["after"]) if after else None
+    export_scope = await ctx.authz.scope(organisation_id, Module.INVOICES, Action.EXPORT)
+    today = ctx.clock.today()
+    where = queries.conditions(
+        organisation_id=organisation_id, account_ids=decision.scope.account_filter, criteria=criteria, today=today
     )
-    nodes = [
-        Invoice.from_row(r, can_export=export_scope.allows(r.billing_account_id), info=info, prefetched=prefetched)
-        for r in rows
-    ]
-    if with_account:
-        _attach_accounts(nodes, rows)
-    if line_rows is not None:
-        _attach_lines(nodes, line_rows)
-    if wants_payments:
-        from guichet.resolvers import payments
-
-        # One batched query for the whole page, through the payments area's loader.
-        found = await payments.load_invoices_payments(info, [n.pk for n in nodes])
-        for node, node_payments in zip(nodes, found, strict=True):
-            node.payments = node_payments
-    return build_connection(
-        nodes,
+    with_accounts = "billingAccount" in include
+    async with ctx.read() as session:
+        rows = (
+            await session.execute(
+                queries.page_statement(
+                    where, ordering, after=position, limit=size + 1, today=today, with_account=with_accounts
+                )
+            )
+        ).all()
+        has_next = len(rows) > size
+        rows = rows[:size]
+        total = (await session.execute(queries.count_statement(where))).scalar_one() if with_total else 0
+        lines: dict[int, list[Any]] | None = None
+        if rows and "lines" in include:
+            lines = {r.id: [] for r in rows}
+            for line in (await session.execute(queries.lines_statement([r.id for r in rows]))).all():
+                lines[line.invoice_id].append(line)
+    if "downloadUrl" in include and not all(export_scope.allows(r.billing_account_id) for r in rows):
+        raise AccessDenied(Module.INVOICES, Action.EXPORT)
+    invoice_payments = (
+        await payments.readable_payments_of_invoices(ctx, [r.id for r in rows])
+        if rows and "payments" in include
+        else None
+    )
+    page = Page(
+        [InvoiceView(r, export_scope.allows(r.billing_account_id)) for r in rows],
         [encode_cursor(*ordering.cursor_values(r)) for r in rows],
         has_next=has_next,
         has_previous=position is not None,
         total=total,
     )
+    return InvoicePage(page, with_accounts, lines, invoice_payments)
 
 
-async def organisation_invoice_summary(
-    info: Info, organisation: Organisation, *, filter: InvoiceFilter | None
-) -> InvoiceSummary:
+async def invoice_summary(
+    ctx: Context, *, organisation_id: int, decision: Decision, criteria: queries.InvoiceCriteria
+) -> queries.Summary:
     """Count, totals and amounts due per currency and per status of the filtered invoices in scope (one statement)."""
-    from guichet.schema.common import Money
-    from guichet.schema.invoices import InvoiceStatus, InvoiceStatusCount, InvoiceSummary
-
-    ctx = info.context
-    with domain_to_graphql(info):
-        await ctx.authz.require(organisation.pk, MODULE, "READ")
-        scope = await ctx.authz.scope(organisation.pk, MODULE, "READ")
-        criteria = _validated(criteria_from(filter))
-        today = ctx.clock.today()
-        where = queries.conditions(
-            organisation_id=organisation.pk, account_ids=_account_ids(scope), criteria=criteria, today=today
-        )
-        async with ctx.read() as session:
-            rows = (await session.execute(queries.summary_statement(where, today=today))).all()
-    summary = queries.summarise(rows)
-
-    def amounts(per_currency: dict[str, int]) -> list[Money]:
-        return [Money.of(minor, currency) for currency, minor in per_currency.items()]
-
-    return InvoiceSummary(
-        count=summary.count,
-        total=amounts(summary.total),
-        amount_due=amounts(summary.due),
-        by_status=[
-            InvoiceStatusCount(
-                status=InvoiceStatus(status),
-                count=summary.by_status[status].count,
-                amount_due=amounts(summary.by_status[status].due),
-            )
-            for status in rules.STATUSES
-        ],
+    criteria = _validated(criteria)
+    today = ctx.clock.today()
+    where = queries.conditions(
+        organisation_id=organisation_id, account_ids=decision.scope.account_filter, criteria=criteria, today=today
     )
+    async with ctx.read() as session:
+        rows = (await session.execute(queries.summary_statement(where, today=today))).all()
+    return queries.summarise(rows)
 
 
-async def invoices_by_pk(info: Info, pks: list[int]) -> dict[int, Invoice]:
-    """Invoices the viewer may read, by primary key (for node/nodes and other areas' loaders).
+async def readable_invoices(ctx: Context, pks: list[int]) -> dict[int, InvoiceView]:
+    """Invoices the viewer may read, by primary key (for node/nodes and Payment.invoices).
 
     Unknown ids, other organisations' ids and ids outside the READ scope are simply absent.
     """
-    from guichet.schema.invoices import Invoice
-
-    ctx = info.context
     if not pks or await ctx.viewer() is None:
         return {}
     async with ctx.read() as session:
         rows = (await session.execute(queries.by_ids_statement(pks, today=ctx.clock.today()))).all()
-    found: dict[int, Invoice] = {}
+    found: dict[int, InvoiceView] = {}
     scopes: dict[int, tuple[AccountScope, AccountScope]] = {}
     for row in rows:
         if row.organisation_id not in scopes:
             scopes[row.organisation_id] = (
-                await ctx.authz.scope(row.organisation_id, MODULE, "READ"),
-                await ctx.authz.scope(row.organisation_id, MODULE, "EXPORT"),
+                await ctx.authz.scope(row.organisation_id, Module.INVOICES, Action.READ),
+                await ctx.authz.scope(row.organisation_id, Module.INVOICES, Action.EXPORT),
             )
         read, export = scopes[row.organisation_id]
         if read.allows(row.billing_account_id):
-            found[row.id] = Invoice.from_row(row, can_export=export.allows(row.billing_account_id), info=info)
+            found[row.id] = InvoiceView(row, export.allows(row.billing_account_id))
     return found
 
 
-def _intersection(a: AccountScope, b: AccountScope) -> frozenset[int] | None:
-    """Accounts both scopes reach (None: every account)."""
-    if a.all_accounts and b.all_accounts:
-        return None
-    if a.all_accounts:
-        return b.account_ids
-    if b.all_accounts:
-        return a.account_ids
-    return a.account_ids & b.account_ids
+async def email_invoice_list(
+    ctx: Context,
+    *,
+    decision: Decision | None,
+    criteria: queries.InvoiceCriteria,
+    recipients: list[str] | None,
+) -> None:
+    """E-mail the filtered invoices both READ and EXPORT reach as a CSV list.
 
-
-async def email_invoice_list(info: Info, input: EmailInvoiceListInput) -> OkPayload:
-    """emailInvoiceList: FORBIDDEN (top level) without INVOICES EXPORT; refusals as payload errors."""
-    from guichet.schema.common import OkPayload
-
-    ctx = info.context
-    decoded = from_global_id(str(input.organisation_id))
+    Raise AccessDenied(INVOICES EXPORT) when the permission decided nothing (an ID that is not an
+    organisation's); DomainError / DomainErrors for the export service's refusals.
+    """
+    if decision is None:
+        raise AccessDenied(Module.INVOICES, Action.EXPORT)
     viewer = await ctx.viewer()
-    with domain_to_graphql(info):
-        if viewer is not None and (decoded is None or decoded[0] != "Organisation"):
-            raise forbidden(info, MODULE, "EXPORT")  # an ID that is not an organisation is refused like a foreign one
-        organisation_pk = decoded[1] if decoded is not None else 0
-        membership = await ctx.authz.require(organisation_pk, MODULE, "EXPORT")
-        read = await ctx.authz.scope(organisation_pk, MODULE, "READ")
-        export = await ctx.authz.scope(organisation_pk, MODULE, "EXPORT")
-    assert viewer is not None  # require() raised otherwise
+    assert viewer is not None  # the permission answered UNAUTHENTICATED otherwise
+    organisation_id = decision.membership.organisation_id
+    read = await ctx.authz.scope(organisation_id, Module.INVOICES, Action.READ)
     request = export_service.ListRequest(
-        organisation_id=organisation_pk,
-        contact_id=membership.contact_id,
+        organisation_id=organisation_id,
+        contact_id=decision.membership.contact_id,
         viewer_email=viewer.email,
-        account_ids=_intersection(read, export),
-        criteria=criteria_from(input.filter, field_prefix=("input", "filter")),
-        recipients=input.to,
+        account_ids=intersection(read, decision.scope).account_filter,
+        criteria=criteria,
+        recipients=recipients,
         locale=ctx.locale,
         today=ctx.clock.today(),
         now=ctx.now(),
     )
+    async with ctx.uow() as session:
+        await export_service.email_invoice_list(session, request)
 
-    async def send() -> OkPayload:
-        async with ctx.uow() as session:
-            await export_service.email_invoice_list(session, request)
-        return OkPayload(ok=True, errors=[])
 
-    return await run_mutation(ctx.locale, send, lambda errors: OkPayload(ok=False, errors=errors))
+def watch_invoices(ctx: Context, organisation_id: str) -> AsyncIterator[InvoiceView]:
+    """Each invoice of the organisation whose status or amount due changed, if the viewer may read it.
+
+    Raise NotAuthenticated / AccessDenied at the start without INVOICES READ there.
+    """
+    return payments.holding_no_connection(ctx, _watch_invoices(ctx, organisation_id))
+
+
+async def _watch_invoices(ctx: Context, organisation_id: str) -> AsyncIterator[InvoiceView]:
+    org_pk = pk_of(organisation_id, "Organisation") or 0
+    async with ctx.app.broker.listen(events.invoices_topic(org_pk)) as queue:
+        await ctx.refresh()
+        await ctx.authz.require(org_pk, Module.INVOICES, Action.READ)
+        await ctx.close()
+        while True:
+            message = await queue.get()
+            await ctx.refresh()
+            if await ctx.viewer() is None:
+                return
+            if not await ctx.authz.allowed(org_pk, Module.INVOICES, Action.READ):
+                await ctx.close()
+                continue
+            found = (await readable_invoices(ctx, [int(message["id"])])).get(int(message["id"]))
+            if found is not None:
+                yield found
+            else:
+                await ctx.close()

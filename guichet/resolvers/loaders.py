@@ -1,75 +1,158 @@
-"""Per-request DataLoaders (aiodataloader), one class per (entity, key).
+"""Per-request DataLoaders (aiodataloader), one class per (entity, key), rows out.
 
-Each loader guards against one N+1: a list page asks for a related object per row and the
-loader turns those asks into one query. Build them per request through `loader(ctx, Class)`;
-never at module level, where their cache would serve one user's objects to another.
-Loaders here do no access check: feed them only ids of rows the viewer may already read.
-Other areas may add their loaders in their own modules with the same `loader()` helper.
+Each loader guards against one N+1: a page asks for a related object per row and the loader
+turns those asks into one query. `Loaders` holds one of each, built with the request's Context
+(never at module level, where a cache would serve one user's rows to another). Loaders named
+Readable... keep only what the viewer may read; the others do no access check: feed them only
+ids of rows the viewer may already read.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from guichet.domain import models
 from guichet.domain.invoices import queries
+from guichet.domain.models.payments import Payment as PaymentRow
+from guichet.domain.models.payments import PaymentInvoice
+from guichet.policies.rules import ContactAccess
+from guichet.policies.store import load_access
+from guichet.resolvers import invoices, payments
 
 if TYPE_CHECKING:
-    from guichet.resolvers.context import Context, Info
-    from guichet.schema.billing import BillingAccount
-    from guichet.schema.invoices import InvoiceLine
-
-L = TypeVar("L", bound=DataLoader[Any, Any])
+    from guichet.resolvers.context import Context
 
 
-def loader(ctx: Context, cls: type[L]) -> L:
-    """The request's instance of `cls`, created on first use."""
-    found = ctx.loaders.get(cls.__name__)
-    if found is None:
-        found = ctx.loaders[cls.__name__] = cls(ctx)  # type: ignore[call-arg]
-    return found  # type: ignore[no-any-return]
-
-
-class BillingAccountByIdLoader(DataLoader[int, "BillingAccount | None"]):
-    """Billing accounts by id: Invoice.billingAccount on a page costs one query, not one per invoice."""
-
+class _Loader(DataLoader):  # type: ignore[misc]
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
 
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[BillingAccount | None]:  # type: ignore[override]
-        from guichet.schema.billing import BillingAccount
 
+class BillingAccountByIdLoader(_Loader):
+    """Billing account rows by id: Invoice.billingAccount and role scopes cost one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[models.BillingAccount | None]:
         async with self.ctx.read() as session:
             rows = (
                 (await session.execute(select(models.BillingAccount).where(models.BillingAccount.id.in_(keys))))
                 .scalars()
                 .all()
             )
-        found = {row.id: BillingAccount.from_row(row) for row in rows}
+        found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
 
 
-class InvoiceLinesByInvoiceIdLoader(DataLoader[int, "list[InvoiceLine]"]):
-    """Invoice lines by invoice id: Invoice.lines on a page costs one query, not one per invoice."""
+class InvoiceLinesByInvoiceIdLoader(_Loader):
+    """Invoice line rows by invoice id: Invoice.lines costs one query per page, not one per invoice."""
 
-    def __init__(self, ctx: Context) -> None:
-        super().__init__()
-        self.ctx = ctx
-
-    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[InvoiceLine]]:  # type: ignore[override]
-        from guichet.schema.invoices import InvoiceLine
-
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
         async with self.ctx.read() as session:
             rows = (await session.execute(queries.lines_statement(keys))).all()
-        found: dict[int, list[InvoiceLine]] = {key: [] for key in keys}
+        found: dict[int, list[Any]] = {key: [] for key in keys}
         for row in rows:
-            found[row.invoice_id].append(InvoiceLine.from_row(row))
+            found[row.invoice_id].append(row)
         return [found[key] for key in keys]
+
+
+class ReadablePaymentsByInvoiceIdLoader(_Loader):
+    """Payment rows the viewer may read, by invoice id: Invoice.payments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PaymentRow]]:
+        found = await payments.readable_payments_of_invoices(self.ctx, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
+class InvoiceIdsByPaymentIdLoader(_Loader):
+    """Ids of the invoices a payment covers, by payment id: Payment.invoices costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[int]]:
+        async with self.ctx.read() as session:
+            rows = (
+                await session.execute(
+                    select(PaymentInvoice.payment_id, PaymentInvoice.invoice_id)
+                    .where(PaymentInvoice.payment_id.in_(list(keys)))
+                    .order_by(PaymentInvoice.invoice_id)
+                )
+            ).all()
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for payment_id, invoice_id in rows:
+            grouped[payment_id].append(invoice_id)
+        return [grouped.get(k, []) for k in keys]
+
+
+class ReadableInvoiceByIdLoader(_Loader):
+    """Invoices the viewer may read, by id (None otherwise): Payment.invoices costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[invoices.InvoiceView | None]:
+        found = await invoices.readable_invoices(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
+class AccessByContactIdLoader(_Loader):
+    """A contact's roles, grants and denials: prevents three queries per contact of a members page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[ContactAccess | None]:
+        async with self.ctx.read() as session:
+            found = await load_access(session, list(keys))
+        return [found.get(k) for k in keys]
+
+
+class ContactByIdLoader(_Loader):
+    """(contact, person) rows by contact id, unfiltered: prevents one query per actor or inviter."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[tuple[models.Contact, models.Person] | None]:
+        async with self.ctx.read() as session:
+            rows = (
+                await session.execute(
+                    select(models.Contact, models.Person)
+                    .join(models.Person, models.Person.id == models.Contact.person_id)
+                    .where(models.Contact.id.in_(list(keys)))
+                )
+            ).all()
+        found = {c.id: (c, p) for c, p in rows}
+        return [found.get(k) for k in keys]
+
+
+class Loaders:
+    """The request's loaders, one per (entity, key), each built on first use."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    @cached_property
+    def billing_account_by_id(self) -> BillingAccountByIdLoader:
+        return BillingAccountByIdLoader(self._ctx)
+
+    @cached_property
+    def invoice_lines_by_invoice_id(self) -> InvoiceLinesByInvoiceIdLoader:
+        return InvoiceLinesByInvoiceIdLoader(self._ctx)
+
+    @cached_property
+    def readable_payments_by_invoice_id(self) -> ReadablePaymentsByInvoiceIdLoader:
+        return ReadablePaymentsByInvoiceIdLoader(self._ctx)
+
+    @cached_property
+    def invoice_ids_by_payment_id(self) -> InvoiceIdsByPaymentIdLoader:
+        return InvoiceIdsByPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def readable_invoice_by_id(self) -> ReadableInvoiceByIdLoader:
+        return ReadableInvoiceByIdLoader(self._ctx)
+
+    @cached_property
+    def access_by_contact_id(self) -> AccessByContactIdLoader:
+        return AccessByContactIdLoader(self._ctx)
+
+    @cached_property
+    def contact_by_id(self) -> ContactByIdLoader:
+        return ContactByIdLoader(self._ctx)
 
 
 class Deferred:
@@ -85,22 +168,3 @@ class Deferred:
 
     def __await__(self) -> Generator[Any, None, Any]:
         return self._start().__await__()
-
-
-def deferred_account(info: Info, billing_account_id: int) -> Any:
-    return Deferred(lambda: loader(info.context, BillingAccountByIdLoader).load(billing_account_id))
-
-
-def deferred_lines(info: Info, invoice_id: int) -> Any:
-    return Deferred(lambda: loader(info.context, InvoiceLinesByInvoiceIdLoader).load(invoice_id))
-
-
-def deferred_payments(info: Info, invoice_id: int) -> Any:
-    """Invoice.payments through the payments area's own per-request loader."""
-
-    def start() -> Awaitable[Any]:
-        from guichet.resolvers import payments
-
-        return payments.load_invoice_payments(info, invoice_id)
-
-    return Deferred(start)

@@ -1,42 +1,42 @@
-"""node / nodes: any global ID, resolved only within the viewer's reach (else null)."""
+"""node / nodes: any global ID, resolved only within the viewer's reach (else absent)."""
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from guichet.resolvers.context import Info
-from guichet.schema.relay import from_global_id
+from guichet.domain.errors import DomainError, ErrorCode
+from guichet.domain.ids import from_global_id
+from guichet.resolvers import invoices, members, organisations, payments, schedules
 
-# Type name -> "module:function" taking (info, [pk]) and answering {pk: object} for reachable ones.
-NODE_RESOLVERS: dict[str, str] = {
-    "Organisation": "guichet.resolvers.organisations:organisations_by_pk",
-    "BillingAccount": "guichet.resolvers.organisations:billing_accounts_by_pk",
-    "Line": "guichet.resolvers.organisations:lines_by_pk",
-    "Contact": "guichet.resolvers.members:visible_contacts_by_pk",
-    "Invitation": "guichet.resolvers.members:invitations_by_pk",
-    "AuditEvent": "guichet.resolvers.members:audit_events_by_pk",
-    "Invoice": "guichet.resolvers.invoices:invoices_by_pk",
-    "Payment": "guichet.resolvers.payments:payments_by_pk",
-    "Schedule": "guichet.resolvers.schedules:schedules_by_pk",
+if TYPE_CHECKING:
+    from guichet.resolvers.context import Context
+
+MAX_IDS = 100
+
+# Type name -> function taking (ctx, [pk]) and answering {pk: domain value} for the reachable ones.
+NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any]]]] = {
+    "Organisation": organisations.organisations_by_pk,
+    "BillingAccount": organisations.billing_accounts_by_pk,
+    "Line": organisations.lines_by_pk,
+    "Contact": members.visible_contacts_by_pk,
+    "Invitation": members.invitations_by_pk,
+    "AuditEvent": members.audit_events_by_pk,
+    "Invoice": invoices.readable_invoices,
+    "Payment": payments.payments_by_pk,
+    "Schedule": schedules.schedules_by_pk,
 }
 
 
-def _resolver(type_name: str) -> Any:
-    module_name, _, function = NODE_RESOLVERS[type_name].partition(":")
-    return getattr(importlib.import_module(module_name), function)
+async def reachable_nodes(ctx: Context, ids: list[str]) -> list[tuple[str, Any] | None]:
+    """(type name, domain value) for each ID, in order; None for unknown, foreign and out-of-scope IDs alike.
 
-
-async def resolve_nodes(info: Info, ids: list[str]) -> list[Any]:
-    """Objects for `ids`, in order; null for unknown IDs, foreign IDs and IDs out of scope alike."""
-    if len(ids) > 100:
-        from guichet.domain.errors import DomainError, ErrorCode
-        from guichet.resolvers.graphql_errors import domain_to_graphql
-
-        with domain_to_graphql(info):
-            raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": 100})
-    if await info.context.viewer() is None:
+    Raise DomainError(VALIDATION) for more than 100 IDs.
+    """
+    if len(ids) > MAX_IDS:
+        raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": MAX_IDS})
+    if await ctx.viewer() is None:
         return [None] * len(ids)
     wanted: dict[str, set[int]] = defaultdict(set)
     decoded = [from_global_id(i) for i in ids]
@@ -45,10 +45,6 @@ async def resolve_nodes(info: Info, ids: list[str]) -> list[Any]:
             wanted[item[0]].add(item[1])
     found: dict[tuple[str, int], Any] = {}
     for type_name, pks in wanted.items():
-        try:
-            objects = await _resolver(type_name)(info, sorted(pks))
-        except NotImplementedError:
-            objects = {}
-        for pk, obj in objects.items():
-            found[(type_name, pk)] = obj
-    return [found.get(item) if item is not None else None for item in decoded]
+        for pk, value in (await NODE_RESOLVERS[type_name](ctx, sorted(pks))).items():
+            found[(type_name, pk)] = value
+    return [(item[0], found[item]) if item is not None and item in found else None for item in decoded]

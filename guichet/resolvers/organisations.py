@@ -1,43 +1,22 @@
-"""Resolvers for the viewer, organisations, billing accounts and lines."""
+"""Resolvers for the viewer, organisations, billing accounts and lines: rows out, scoped."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import strawberry
 from sqlalchemy import select
 
 from guichet.domain import models
-from guichet.resolvers.context import Info
-from guichet.resolvers.graphql_errors import domain_to_graphql
-from guichet.resolvers.pagination import paginate_by_id
-from guichet.schema.relay import Connection, from_global_id, to_global_id
+from guichet.domain.ids import pk_of
+from guichet.resolvers.pagination import Page, paginate_by_id
 
 if TYPE_CHECKING:
-    from guichet.schema.billing import BillingAccount, Line
-    from guichet.schema.members import Contact
-    from guichet.schema.organisations import Organisation, Viewer
+    from guichet.resolvers.context import Context
 
 
-async def current_viewer(info: Info) -> Viewer | None:
-    from guichet.schema.organisations import Viewer
-
-    viewer = await info.context.viewer()
-    if viewer is None:
-        return None
-    return Viewer(
-        id=strawberry.ID(to_global_id("Viewer", viewer.person_id)),
-        email=viewer.email,
-        first_name=viewer.first_name,
-        last_name=viewer.last_name,
-        pk=viewer.person_id,
-    )
-
-
-async def viewer_organisations(info: Info, person_id: int) -> list[Organisation]:
-    from guichet.schema.organisations import Organisation
-
-    async with info.context.read() as session:
+async def viewer_organisations(ctx: Context, person_id: int) -> list[models.Organisation]:
+    """The organisations where the person is an active contact, by name."""
+    async with ctx.read() as session:
         rows = (
             await session.execute(
                 select(models.Organisation)
@@ -46,71 +25,59 @@ async def viewer_organisations(info: Info, person_id: int) -> list[Organisation]
                 .order_by(models.Organisation.name, models.Organisation.id)
             )
         ).scalars()
-        return [Organisation.from_row(r) for r in rows]
+        return list(rows)
 
 
-async def organisation_by_pk(info: Info, organisation_pk: int) -> Organisation | None:
-    """The organisation when the viewer is one of its active contacts, else None."""
-    from guichet.schema.organisations import Organisation
+async def organisation_by_pk(ctx: Context, organisation_pk: int) -> models.Organisation | None:
+    """The organisation when the viewer is one of its active contacts, else None.
 
-    if await info.context.authz.membership(organisation_pk) is None:
+    The membership lookup leaves the organisation's row in the read session: no second statement.
+    """
+    if await ctx.authz.membership(organisation_pk) is None:
         return None
-    async with info.context.read() as session:
-        row = await session.get(models.Organisation, organisation_pk)
-    return Organisation.from_row(row) if row is not None else None
+    async with ctx.read() as session:
+        return await session.get(models.Organisation, organisation_pk)
 
 
-async def organisation_by_id(info: Info, global_id: str) -> Organisation | None:
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != "Organisation":
-        return None
-    return await organisation_by_pk(info, decoded[1])
+async def organisation_by_id(ctx: Context, global_id: str) -> models.Organisation | None:
+    pk = pk_of(global_id, "Organisation")
+    return await organisation_by_pk(ctx, pk) if pk is not None else None
 
 
-async def organisations_by_pk(info: Info, pks: list[int]) -> dict[int, Organisation]:
+async def organisations_by_pk(ctx: Context, pks: list[int]) -> dict[int, models.Organisation]:
     found = {}
     for pk in pks:
-        org = await organisation_by_pk(info, pk)
+        org = await organisation_by_pk(ctx, pk)
         if org is not None:
             found[pk] = org
     return found
 
 
-async def organisation_me(info: Info, organisation: Organisation) -> Contact:
-    from guichet.resolvers.members import contacts_by_pk
-
-    membership = await info.context.authz.membership(organisation.pk)
-    if membership is None:  # organisation objects are only built for members
+async def own_contact(ctx: Context, organisation_pk: int) -> tuple[models.Contact, models.Person]:
+    """The viewer's own contact in an organisation it belongs to (organisation objects exist only for members)."""
+    membership = await ctx.authz.membership(organisation_pk)
+    if membership is None:
         raise PermissionError("not a member")
-    return (await contacts_by_pk(info, [membership.contact_id]))[membership.contact_id]
+    found = await ctx.loaders.contact_by_id.load(membership.contact_id)
+    assert found is not None
+    return found
 
 
-async def organisation_billing_accounts(
-    info: Info, organisation: Organisation, *, first: int | None, after: str | None
-) -> Connection[BillingAccount]:
-    from guichet.schema.billing import BillingAccount
-
-    scope = await info.context.authz.visible_accounts(organisation.pk)
-    statement = select(models.BillingAccount).where(models.BillingAccount.organisation_id == organisation.pk)
+async def billing_accounts(
+    ctx: Context, organisation_pk: int, *, first: int | None, after: str | None
+) -> Page[models.BillingAccount]:
+    """The billing accounts any of the viewer's roles reach. Raise DomainError(VALIDATION) for bad paging."""
+    scope = await ctx.authz.visible_accounts(organisation_pk)
+    statement = select(models.BillingAccount).where(models.BillingAccount.organisation_id == organisation_pk)
     if not scope.all_accounts:
         statement = statement.where(models.BillingAccount.id.in_(scope.account_ids))
-    with domain_to_graphql(info):
-        async with info.context.read() as session:
-            return await paginate_by_id(
-                session,
-                statement,
-                models.BillingAccount.id,
-                first=first,
-                after=after,
-                to_node=BillingAccount.from_row,
-            )
+    async with ctx.read() as session:
+        return await paginate_by_id(session, statement, models.BillingAccount.id, first=first, after=after)
 
 
-async def billing_accounts_by_pk(info: Info, pks: list[int]) -> dict[int, BillingAccount]:
+async def billing_accounts_by_pk(ctx: Context, pks: list[int]) -> dict[int, models.BillingAccount]:
     """Billing accounts the viewer's roles reach, by primary key (one query)."""
-    from guichet.schema.billing import BillingAccount
-
-    async with info.context.read() as session:
+    async with ctx.read() as session:
         rows = (
             (await session.execute(select(models.BillingAccount).where(models.BillingAccount.id.in_(pks))))
             .scalars()
@@ -118,37 +85,28 @@ async def billing_accounts_by_pk(info: Info, pks: list[int]) -> dict[int, Billin
         )
     found = {}
     for row in rows:
-        scope = await info.context.authz.visible_accounts(row.organisation_id)
+        scope = await ctx.authz.visible_accounts(row.organisation_id)
         if scope.allows(row.id):
-            found[row.id] = BillingAccount.from_row(row)
+            found[row.id] = row
     return found
 
 
-async def billing_account_of(info: Info, billing_account_pk: int) -> BillingAccount:
-    return (await billing_accounts_by_pk(info, [billing_account_pk]))[billing_account_pk]
-
-
 async def account_lines(
-    info: Info, account: BillingAccount, *, first: int | None, after: str | None
-) -> Connection[Line]:
-    from guichet.schema.billing import Line
-
-    statement = select(models.Line).where(models.Line.billing_account_id == account.pk)
-    with domain_to_graphql(info):
-        async with info.context.read() as session:
-            return await paginate_by_id(
-                session, statement, models.Line.id, first=first, after=after, to_node=Line.from_row
-            )
+    ctx: Context, billing_account_pk: int, *, first: int | None, after: str | None
+) -> Page[models.Line]:
+    """A billing account's fleet lines. Raise DomainError(VALIDATION) for bad paging."""
+    statement = select(models.Line).where(models.Line.billing_account_id == billing_account_pk)
+    async with ctx.read() as session:
+        return await paginate_by_id(session, statement, models.Line.id, first=first, after=after)
 
 
-async def lines_by_pk(info: Info, pks: list[int]) -> dict[int, Line]:
-    from guichet.schema.billing import Line
-
-    async with info.context.read() as session:
+async def lines_by_pk(ctx: Context, pks: list[int]) -> dict[int, models.Line]:
+    """Fleet lines of the billing accounts the viewer's roles reach, by primary key (one query)."""
+    async with ctx.read() as session:
         rows = (await session.execute(select(models.Line).where(models.Line.id.in_(pks)))).scalars().all()
     found = {}
     for row in rows:
-        scope = await info.context.authz.visible_accounts(row.organisation_id)
+        scope = await ctx.authz.visible_accounts(row.organisation_id)
         if scope.allows(row.billing_account_id):
-            found[row.id] = Line.from_row(row)
+            found[row.id] = row
     return found

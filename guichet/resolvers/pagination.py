@@ -1,17 +1,65 @@
-"""Keyset pagination by id: stable under concurrent inserts, one query per page plus a count."""
+"""Pages: opaque cursors, the page-size rule and keyset paging by id, returning a plain Page[T].
+
+Keyset paging is stable under concurrent inserts and costs one query per page plus a count.
+A schema Connection renders a Page (`InvoiceConnection.from_page`); nothing here knows GraphQL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.schema.relay import Connection, build_connection, decode_cursor, encode_cursor, page_size
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of items with their cursors, whether more follow or precede, and the total."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+def encode_cursor(*values: object) -> str:
+    """An opaque cursor over the sort key values of a row (always ending with its id)."""
+    text = "\x1f".join("" if v is None else str(v) for v in values)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, field: list[str]) -> list[str]:
+    """The values of a cursor; raise DomainError(VALIDATION) when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode().split("\x1f")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise DomainError(ErrorCode.VALIDATION, "cursor_invalid", field=field) from None
+
+
+def page_size(first: int | None, *, field: list[str] | None = None) -> int:
+    """Validate `first` (1..100, default 20); a larger value is an error, never a silent cap."""
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise DomainError(
+            ErrorCode.VALIDATION,
+            "first_out_of_range",
+            field=field or ["first"],
+            params={"max": MAX_PAGE_SIZE},
+        )
+    return first
 
 
 async def paginate_by_id(
@@ -21,13 +69,12 @@ async def paginate_by_id(
     *,
     first: int | None,
     after: str | None,
-    to_node: Callable[..., T],
     descending: bool = False,
-) -> Connection[T]:
+) -> Page[Any]:
     """A page of `statement` ordered by `id_column`, after the `after` cursor.
 
-    Each row's entities are passed to `to_node` (`to_node(contact, person)` for a two-entity
-    select); the first entity's id is the cursor. Raise DomainError(VALIDATION) for a bad cursor.
+    Items are the selected entity, or the row's tuple for a multi-entity select (its first
+    entity's id is the cursor). Raise DomainError(VALIDATION) for a bad `first` or cursor.
     """
     size = page_size(first)
     cursor_id: int | None = None
@@ -44,8 +91,8 @@ async def paginate_by_id(
     rows = (await session.execute(page)).all()
     has_next = len(rows) > size
     rows = rows[:size]
-    return build_connection(
-        [to_node(*row) for row in rows],
+    return Page(
+        [row[0] if len(row) == 1 else tuple(row) for row in rows],
         [encode_cursor(row[0].id) for row in rows],
         has_next=has_next,
         has_previous=cursor_id is not None,

@@ -1,196 +1,141 @@
-"""Resolvers of instalment plans: decode, authorise (module SCHEDULES), call one service, map.
+"""Resolvers of instalment plans: authorise (module SCHEDULES), call one service, return views.
 
 Schedules belong to no billing account: only a SCHEDULES permission held over the whole
-organisation reaches them (a role limited to one billing account sees none). A schedule of
-another organisation, or out of reach, answers exactly like an unknown ID.
+organisation reaches them (policies.organisation_wide). A schedule of another organisation, or
+out of reach, answers exactly like an unknown ID.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import false, select
 
+from guichet.domain.cards import CardDetails
 from guichet.domain.errors import DomainError, ErrorCode
+from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.schedules import Schedule as ScheduleRow
+from guichet.domain.money import Money
 from guichet.domain.schedules import services
-from guichet.domain.schedules.collect import collections_phone
-from guichet.i18n import render
-from guichet.policies.authz import Membership, NotAuthenticated
-from guichet.resolvers.context import Info
-from guichet.resolvers.errors import run_mutation
-from guichet.resolvers.graphql_errors import domain_to_graphql
-from guichet.resolvers.pagination import paginate_by_id
-from guichet.schema.relay import Connection, decode_id
+from guichet.domain.schedules.services import ScheduleView
+from guichet.policies.authz import Decision, organisation_wide
+from guichet.policies.rules import Action, Module
+from guichet.resolvers import payments
+from guichet.resolvers.pagination import Page, paginate_by_id
 
 if TYPE_CHECKING:
-    from guichet.schema.organisations import Organisation
-    from guichet.schema.schedules import (
-        ChangeScheduleCardInput,
-        ChangeScheduleCardPayload,
-        RegulariseScheduleInput,
-        RegulariseSchedulePayload,
-        Schedule,
-        ScheduleFilter,
-    )
-
-MODULE = "SCHEDULES"
+    from guichet.resolvers.context import Context
 
 
-async def organisation_schedules(
-    info: Info,
-    organisation: Organisation,
+async def list_schedules(
+    ctx: Context,
     *,
-    first: int | None = None,
-    after: str | None = None,
-    filter: ScheduleFilter | None = None,
-) -> Connection[Schedule]:
-    """The organisation's plans, oldest first (SCHEDULES READ); one query per page plus one for instalments."""
-    from guichet.schema.schedules import Schedule
-
-    ctx = info.context
-    with domain_to_graphql(info):
-        await ctx.authz.require(organisation.pk, MODULE, "READ")
-        scope = await ctx.authz.scope(organisation.pk, MODULE, "READ")
-        statement = select(ScheduleRow).where(ScheduleRow.organisation_id == organisation.pk)
-        if not scope.all_accounts:
-            statement = statement.where(false())
-        if filter is not None and filter.status:
-            statement = statement.where(ScheduleRow.status.in_([s.value for s in filter.status]))
-        async with ctx.read() as session:
-            page: Connection[Any] = await paginate_by_id(
-                session, statement, ScheduleRow.id, first=first, after=after, to_node=lambda row: row
-            )
-            views = await services.views_of(session, [edge.node for edge in page.edges], ctx.clock.today())
-    for edge, item in zip(page.edges, views, strict=True):
-        edge.node = Schedule.of(item)
-    return page
+    organisation_id: int,
+    decision: Decision,
+    statuses: list[str],
+    first: int | None,
+    after: str | None,
+) -> Page[ScheduleView]:
+    """The organisation's plans, oldest first; one query per page plus one for instalments."""
+    statement = select(ScheduleRow).where(ScheduleRow.organisation_id == organisation_id)
+    if not organisation_wide(decision.scope):
+        statement = statement.where(false())
+    if statuses:
+        statement = statement.where(ScheduleRow.status.in_(statuses))
+    async with ctx.read() as session:
+        page = await paginate_by_id(session, statement, ScheduleRow.id, first=first, after=after)
+        views = await services.views_of(session, page.items, ctx.clock.today())
+    return Page(views, page.cursors, page.has_next, page.has_previous, page.total)
 
 
-async def schedules_by_pk(info: Info, pks: list[int]) -> dict[int, Schedule]:
+async def schedules_by_pk(ctx: Context, pks: list[int]) -> dict[int, ScheduleView]:
     """Plans by primary key, only those the viewer may read (for node / nodes)."""
-    from guichet.schema.schedules import Schedule
-
-    ctx = info.context
     async with ctx.read() as session:
         rows = (await session.execute(select(ScheduleRow).where(ScheduleRow.id.in_(pks)))).scalars().all()
     reachable = []
     for row in rows:
-        if (await ctx.authz.scope(row.organisation_id, MODULE, "READ")).all_accounts:
+        if organisation_wide(await ctx.authz.scope(row.organisation_id, Module.SCHEDULES, Action.READ)):
             reachable.append(row)
     async with ctx.read() as session:
         views = await services.views_of(session, reachable, ctx.clock.today())
-    return {item.schedule.id: Schedule.of(item) for item in views}
+    return {item.schedule.id: item for item in views}
 
 
-async def _fresh(info: Info, schedule_pk: int) -> Schedule:
+async def _fresh(ctx: Context, schedule_pk: int) -> ScheduleView:
     """The plan as it is after a mutation (a fresh session: the request's may hold older rows)."""
-    from guichet.schema.schedules import Schedule
-
-    async with info.context.sessionmaker() as session:
+    async with ctx.sessionmaker() as session:
         row = (await session.execute(select(ScheduleRow).where(ScheduleRow.id == schedule_pk))).scalar_one()
-        (item,) = await services.views_of(session, [row], info.context.clock.today())
-    return Schedule.of(item)
+        (item,) = await services.views_of(session, [row], ctx.clock.today())
+    return item
 
 
-async def _authorise(info: Info, schedule_id: str, action: str) -> tuple[Membership, int, int]:
-    """(membership, organisation pk, schedule pk) when the viewer may do `action` on this plan.
-
-    Raise NotAuthenticated without credentials; DomainError(NOT_FOUND) for an unknown plan, another
-    organisation's or one out of reach; AccessDenied (FORBIDDEN) for a member lacking the action.
-    """
-    ctx = info.context
-    if await ctx.viewer() is None:
-        raise NotAuthenticated()
-    schedule_pk = decode_id(schedule_id, "Schedule", field=["input", "scheduleId"])
-    async with ctx.read() as session:
-        organisation_pk = (
-            await session.execute(select(ScheduleRow.organisation_id).where(ScheduleRow.id == schedule_pk))
-        ).scalar_one_or_none()
-    if organisation_pk is None or await ctx.authz.membership(organisation_pk) is None:
+def _reached(decision: Decision | None) -> Decision:
+    """The decision over a plan; raise DomainError(NOT_FOUND) for an unknown plan, another
+    organisation's, or one out of reach (a permission limited to some billing accounts)."""
+    if decision is None or not organisation_wide(decision.scope):
         raise DomainError(ErrorCode.NOT_FOUND, field=["input", "scheduleId"])
-    membership = await ctx.authz.require(organisation_pk, MODULE, action)
-    if not (await ctx.authz.scope(organisation_pk, MODULE, action)).all_accounts:
-        raise DomainError(ErrorCode.NOT_FOUND, field=["input", "scheduleId"])
-    return membership, organisation_pk, schedule_pk
+    return decision
 
 
-async def change_schedule_card(info: Info, input: ChangeScheduleCardInput) -> ChangeScheduleCardPayload:
-    from guichet.schema.schedules import ChangeScheduleCardPayload
-
-    ctx = info.context
-
-    async def action() -> ChangeScheduleCardPayload:
-        membership, organisation_pk, schedule_pk = await _authorise(info, input.schedule_id, "WRITE")
-        await services.change_card(
-            ctx.uow,
-            organisation_id=organisation_pk,
-            schedule_id=schedule_pk,
-            card=input.card.to_details(),
-            actor_contact_id=membership.contact_id,
-            today=ctx.clock.today(),
-            now=ctx.now(),
-        )
-        return ChangeScheduleCardPayload(schedule=await _fresh(info, schedule_pk), errors=[])
-
-    with domain_to_graphql(info):
-        return await run_mutation(
-            ctx.locale, action, lambda errors: ChangeScheduleCardPayload(schedule=None, errors=errors)
-        )
+async def change_schedule_card(
+    ctx: Context, *, schedule_pk: int, decision: Decision | None, card: CardDetails
+) -> ScheduleView:
+    """Put a new card on a plan; raise the service's DomainErrors."""
+    decision = _reached(decision)
+    await services.change_card(
+        ctx.uow,
+        organisation_id=decision.membership.organisation_id,
+        schedule_id=schedule_pk,
+        card=card,
+        actor_contact_id=decision.membership.contact_id,
+        today=ctx.clock.today(),
+        now=ctx.now(),
+    )
+    return await _fresh(ctx, schedule_pk)
 
 
-async def regularise_schedule(info: Info, input: RegulariseScheduleInput) -> RegulariseSchedulePayload:
-    from guichet.schema.schedules import RegulariseSchedulePayload
+@dataclass(frozen=True)
+class RegularisationResult:
+    """A regularisation's outcome: the plan after it, the card payment, what to tell the customer."""
 
-    ctx = info.context
-
-    async def action() -> RegulariseSchedulePayload:
-        membership, organisation_pk, schedule_pk = await _authorise(info, input.schedule_id, "PAY")
-        outcome = await services.regularise(
-            ctx.uow,
-            organisation_id=organisation_pk,
-            schedule_id=schedule_pk,
-            contact_id=membership.contact_id,
-            installment_count=input.installment_count,
-            card=input.card.to_details() if input.card is not None else None,
-            idempotency_key=input.idempotency_key,
-            gateway=services.card_gateway(ctx.app.services),
-            today=ctx.clock.today(),
-            now=ctx.now(),
-        )
-        amount = outcome.amount.format(ctx.locale)
-        if outcome.succeeded:
-            key = "regularisation_accepted_cleared" if outcome.cleared else "regularisation_accepted"
-            message = render(key, ctx.locale, {"amount": amount})
-        else:
-            phone = collections_phone(ctx.settings)
-            message = render("regularisation_declined", ctx.locale, {"amount": amount, "phone": phone})
-        return RegulariseSchedulePayload(
-            schedule=await _fresh(info, schedule_pk),
-            payment=await _payment(info, outcome.payment_id),
-            succeeded=outcome.succeeded,
-            message=message,
-            errors=[],
-        )
-
-    with domain_to_graphql(info):
-        return await run_mutation(
-            ctx.locale,
-            action,
-            lambda errors: RegulariseSchedulePayload(
-                schedule=None, payment=None, succeeded=None, message=None, errors=errors
-            ),
-        )
+    schedule: ScheduleView
+    payment: PaymentRow | None
+    succeeded: bool
+    cleared: bool
+    amount: Money
 
 
-async def _payment(info: Info, payment_pk: int | None) -> Any:
-    """The Payment recorded for the charge, as the payments area renders it (None if it cannot)."""
-    if payment_pk is None:
-        return None
-    from guichet.resolvers import payments
-
-    try:
-        found = await payments.payments_by_pk(info, [payment_pk])
-    except NotImplementedError:
-        return None
-    return found.get(payment_pk)
+async def regularise_schedule(
+    ctx: Context,
+    *,
+    schedule_pk: int,
+    decision: Decision | None,
+    installment_count: int,
+    card: CardDetails | None,
+    idempotency_key: str,
+) -> RegularisationResult:
+    """Settle a plan's unpaid debt, the first part now by card; raise the service's DomainErrors."""
+    decision = _reached(decision)
+    outcome = await services.regularise(
+        ctx.uow,
+        organisation_id=decision.membership.organisation_id,
+        schedule_id=schedule_pk,
+        contact_id=decision.membership.contact_id,
+        installment_count=installment_count,
+        card=card,
+        idempotency_key=idempotency_key,
+        gateway=ctx.app.gateways.card,
+        today=ctx.clock.today(),
+        now=ctx.now(),
+    )
+    payment = None
+    if outcome.payment_id is not None:
+        payment = (await payments.payments_by_pk(ctx, [outcome.payment_id])).get(outcome.payment_id)
+    return RegularisationResult(
+        schedule=await _fresh(ctx, schedule_pk),
+        payment=payment,
+        succeeded=outcome.succeeded,
+        cleared=outcome.cleared,
+        amount=outcome.amount,
+    )

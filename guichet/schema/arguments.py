@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from graphql import GraphQLInterfaceType, GraphQLNamedType, GraphQLObjectType, GraphQLSchema
 
-from guichet.schema.relay import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from guichet.resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_NODES = 100  # resolvers/nodes.py refuses more IDs than this
 

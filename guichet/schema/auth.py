@@ -10,9 +10,12 @@ from datetime import datetime
 
 import strawberry
 
-from guichet.resolvers.context import Info
+from guichet.domain.auth import OpenedSession
+from guichet.resolvers import auth as resolvers
+from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.common import OkPayload, UserError
 from guichet.schema.organisations import Viewer
+from guichet.schema.payloads import payload_mutation
 
 
 @strawberry.type(description="A signed-in session: send its token as `Authorization: Bearer <token>`.")
@@ -20,6 +23,11 @@ class Session:
     token: str = strawberry.field(description="The opaque bearer token; shown once, keep it secret.")
     expires_at: datetime = strawberry.field(description="When the session ends; sign in again after it.")
     viewer: Viewer = strawberry.field(description="The person this session signs in.")
+
+    @classmethod
+    def of(cls, opened: OpenedSession) -> Session:
+        person = SignedIn(opened.person_id, opened.session_id, opened.email, opened.first_name, opened.last_name)
+        return cls(token=opened.token, expires_at=opened.expires_at, viewer=Viewer.of(person))
 
 
 @strawberry.input(description="E-mail address and password.")
@@ -83,62 +91,68 @@ class RegisterOrganisationAccessInput:
 
 @strawberry.type(description="Mutations of sign-in and passwords.")
 class Mutation:
-    @strawberry.mutation(description="Sign in with an e-mail address and a password; answers a session.")
+    @payload_mutation(description="Sign in with an e-mail address and a password; answers a session.")
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
-        from guichet.resolvers import auth
+        opened = await resolvers.login(info.context, email=input.email, password=input.password)
+        return LoginPayload(session=Session.of(opened), errors=[])
 
-        return await auth.login(info, input)
-
-    @strawberry.mutation(description="End the current session (needs one: UNAUTHENTICATED otherwise).")
+    @payload_mutation(description="End the current session (needs one: UNAUTHENTICATED otherwise).")
     async def logout(self, info: Info) -> OkPayload:
-        from guichet.resolvers import auth
+        await resolvers.logout(info.context)
+        return OkPayload(ok=True, errors=[])
 
-        return await auth.logout(info)
-
-    @strawberry.mutation(description="Always answers ok, whether or not the e-mail is known.")
+    @payload_mutation(description="Always answers ok, whether or not the e-mail is known.")
     async def request_password_reset(self, info: Info, input: EmailInput) -> OkPayload:
-        from guichet.resolvers import auth
+        await resolvers.request_password_reset(info.context, email=input.email)
+        return OkPayload(ok=True, errors=[])
 
-        return await auth.request_password_reset(info, input)
-
-    @strawberry.mutation(
+    @payload_mutation(
         description="Set a new password with the token of a reset link (valid 1 hour, once); ends every session."
     )
     async def reset_password(self, info: Info, input: TokenPasswordInput) -> OkPayload:
-        from guichet.resolvers import auth
+        await resolvers.reset_password(info.context, token=input.token, password=input.password)
+        return OkPayload(ok=True, errors=[])
 
-        return await auth.reset_password(info, input)
-
-    @strawberry.mutation(
-        description="Change the signed-in person's password (needs a session); ends its other sessions."
-    )
+    @payload_mutation(description="Change the signed-in person's password (needs a session); ends its other sessions.")
     async def change_password(self, info: Info, input: ChangePasswordInput) -> OkPayload:
-        from guichet.resolvers import auth
+        await resolvers.change_password(
+            info.context, current_password=input.current_password, new_password=input.new_password
+        )
+        return OkPayload(ok=True, errors=[])
 
-        return await auth.change_password(info, input)
-
-    @strawberry.mutation(
+    @payload_mutation(
         description="First connection of a contact named on an order or purchase order: e-mails an activation "
         "link. Always ok."
     )
     async def request_first_connection(self, info: Info, input: EmailInput) -> OkPayload:
-        from guichet.resolvers import auth
+        await resolvers.request_first_connection(info.context, email=input.email)
+        return OkPayload(ok=True, errors=[])
 
-        return await auth.request_first_connection(info, input)
-
-    @strawberry.mutation(
+    @payload_mutation(
         description="Set the password with the token of an activation link (valid 7 days, once) and sign in."
     )
     async def activate_account(self, info: Info, input: TokenPasswordInput) -> SessionPayload:
-        from guichet.resolvers import auth
+        opened = await resolvers.activate_account(
+            info.context,
+            token=input.token,
+            password=input.password,
+            first_name=input.first_name,
+            last_name=input.last_name,
+        )
+        return SessionPayload(session=Session.of(opened), errors=[])
 
-        return await auth.activate_account(info, input)
-
-    @strawberry.mutation(
+    @payload_mutation(
         description="Self-registration of an enterprise by its taxpayer number; e-mails an activation link to the "
         "new primary admin."
     )
     async def register_organisation_access(self, info: Info, input: RegisterOrganisationAccessInput) -> OkPayload:
-        from guichet.resolvers import auth
-
-        return await auth.register_organisation_access(info, input)
+        await resolvers.register_organisation_access(
+            info.context,
+            taxpayer_number=input.taxpayer_number,
+            billing_account_number=input.billing_account_number,
+            invoice_number=input.invoice_number,
+            email=input.email,
+            first_name=input.first_name,
+            last_name=input.last_name,
+        )
+        return OkPayload(ok=True, errors=[])

@@ -5,9 +5,12 @@ from __future__ import annotations
 import strawberry
 
 from guichet.domain import models
+from guichet.domain.ids import to_global_id
+from guichet.resolvers import organisations as resolvers
 from guichet.resolvers.context import Info
 from guichet.schema.common import ServiceType
-from guichet.schema.relay import Connection, Node, to_global_id
+from guichet.schema.errors import refusals_as_errors
+from guichet.schema.relay import Connection, Node
 
 
 @strawberry.type(description="A fleet line: a mobile number, a fixed line or an internet access.")
@@ -27,9 +30,8 @@ class Line(Node):
 
     @strawberry.field(description="The billing account this line is billed on.")
     async def billing_account(self, info: Info) -> BillingAccount:
-        from guichet.resolvers import organisations
-
-        return await organisations.billing_account_of(info, self.billing_account_id)
+        found = await resolvers.billing_accounts_by_pk(info.context, [self.billing_account_id])
+        return BillingAccount.from_row(found[self.billing_account_id])
 
 
 @strawberry.type(description="A billing account (compte de facturation) of an organisation.")
@@ -51,6 +53,6 @@ class BillingAccount(Node):
 
     @strawberry.field(description="Fleet lines (phone numbers, fixed lines, internet access) billed on this account.")
     async def lines(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Line]:
-        from guichet.resolvers import organisations
-
-        return await organisations.account_lines(info, self, first=first, after=after)
+        with refusals_as_errors(info):
+            page = await resolvers.account_lines(info.context, self.pk, first=first, after=after)
+        return Connection.from_page(page, Line.from_row)

@@ -9,6 +9,7 @@ import strawberry
 
 from guichet.domain import money
 from guichet.domain.errors import ErrorCode as DomainErrorCode
+from guichet.policies import rules as policies
 
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode", description="Stable codes of business refusals.")
 
@@ -37,6 +38,10 @@ class OkPayload:
     ok: bool = strawberry.field(description="True when the request was accepted.")
     errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
+    @classmethod
+    def refused(cls, errors: list[UserError]) -> OkPayload:
+        return cls(ok=False, errors=errors)
+
 
 @strawberry.enum(description="What an organisation is: a company or a private customer.")
 class OrganisationKind(Enum):
@@ -44,38 +49,11 @@ class OrganisationKind(Enum):
     INDIVIDUAL = "INDIVIDUAL"
 
 
-@strawberry.enum(description="A contact's role; each role opens modules (ACCESS.md).")
-class Role(Enum):
-    FINANCE = "FINANCE"
-    COMMERCIAL = "COMMERCIAL"
-    MANAGEMENT = "MANAGEMENT"
-    ADMIN = "ADMIN"
-
-
-@strawberry.enum(description="A module of the portal that access rules open or close.")
-class Module(Enum):
-    INVOICES = "INVOICES"
-    PAYMENTS = "PAYMENTS"
-    SCHEDULES = "SCHEDULES"
-    BILLING_PROFILE = "BILLING_PROFILE"
-    CONTRACTS = "CONTRACTS"
-    ORDERS = "ORDERS"
-    SERVICE_REQUESTS = "SERVICE_REQUESTS"
-    SHOP = "SHOP"
-    REWARDS = "REWARDS"
-    MEMBERS = "MEMBERS"
-    REPORTS = "REPORTS"
-    AUDIT = "AUDIT"
-    INTEGRATIONS = "INTEGRATIONS"
-
-
-@strawberry.enum(description="What may be done in a module.")
-class Action(Enum):
-    READ = "READ"
-    WRITE = "WRITE"
-    PAY = "PAY"
-    EXPORT = "EXPORT"
-    APPROVE = "APPROVE"
+Role = strawberry.enum(policies.Role, name="Role", description="A contact's role; each role opens modules (ACCESS.md).")
+Module = strawberry.enum(
+    policies.Module, name="Module", description="A module of the portal that access rules open or close."
+)
+Action = strawberry.enum(policies.Action, name="Action", description="What may be done in a module.")
 
 
 @strawberry.enum(description="Where a contact's membership stands.")

@@ -2,7 +2,7 @@
 
 - Expected failures keep their message: GraphQL errors carrying `extensions.code` (FORBIDDEN,
   UNAUTHENTICATED, VALIDATION, ...), and DomainError / NotAuthenticated / AccessDenied that escaped a
-  resolver (rendered in the request's language with their code, as domain_to_graphql would).
+  resolver (rendered in the request's language with their code, as schema/errors.py renders them).
 - Anything else raised while resolving is a bug: it is logged with the request id (by
   GuichetSchema.process_errors, before masking) and the client sees only "Unexpected error." with
   extensions {code: INTERNAL_SERVER_ERROR, requestId}.
@@ -233,8 +233,7 @@ class OperationMetrics(SchemaExtension):
 
     def _record(self, outcome: str | None) -> None:
         context = self.execution_context.context
-        services = getattr(getattr(context, "app", None), "services", None)
-        metrics = services.get("metrics") if isinstance(services, dict) else None
+        metrics = getattr(getattr(context, "app", None), "metrics", None)
         if metrics is None:
             return
         try:

@@ -1,31 +1,36 @@
 """Invoices: the list a finance contact works from, its filters and order, the summary, the detail.
 
 Every field but downloadUrl is a plain attribute filled from one page query (status and amounts
-included): billingAccount, lines and payments hold the values the page prefetched when the
-selection asked for them, or a Deferred DataLoader load otherwise (node/nodes, Payment.invoices).
+included): billingAccount, lines and payments hold the values the page read along with it when
+the selection asked for them, or a Deferred DataLoader load otherwise (node/nodes, Payment.invoices).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
-from guichet.domain.invoices import links
+from guichet.domain.ids import from_global_id, to_global_id
+from guichet.domain.invoices import links, queries
 from guichet.domain.invoices import status as rules
 from guichet.domain.money import exponent
+from guichet.resolvers import invoices as resolvers
 from guichet.resolvers.context import Info
+from guichet.resolvers.invoices import InvoicePage, InvoiceView
+from guichet.resolvers.loaders import Deferred
 from guichet.schema.billing import BillingAccount
 from guichet.schema.common import Action, Module, Money, OkPayload, ServiceType
-from guichet.schema.permissions import input_organisation, requires
-from guichet.schema.relay import Connection, Node, to_global_id
-
-if TYPE_CHECKING:
-    from guichet.schema.payments import Payment
+from guichet.schema.errors import forbidden
+from guichet.schema.payloads import payload_mutation
+from guichet.schema.payments import Payment
+from guichet.schema.permissions import decided, input_organisation, requires
+from guichet.schema.relay import Connection, Node
 
 
 @lru_cache(maxsize=8192)
@@ -126,9 +131,7 @@ class Invoice(Node):
     lines: list[InvoiceLine] = strawberry.field(
         description="The invoice's lines, with the fleet number each one bills."
     )
-    payments: list[Annotated[Payment, strawberry.lazy("guichet.schema.payments")]] = strawberry.field(
-        description="Payments made or under way for this invoice."
-    )
+    payments: list[Payment] = strawberry.field(description="Payments made or under way for this invoice.")
     pk: strawberry.Private[int]
     organisation_id: strawberry.Private[int]
     billing_account_id: strawberry.Private[int]
@@ -136,14 +139,19 @@ class Invoice(Node):
     can_export: strawberry.Private[bool]
 
     @classmethod
-    def from_row(cls, row: Any, *, can_export: bool, info: Info, prefetched: frozenset[str] = frozenset()) -> Invoice:
-        """Build from a queries.PAGE_COLUMNS row (status computed by the SQL status rule).
+    def from_row(
+        cls,
+        row: Any,
+        *,
+        can_export: bool,
+        billing_account: Any,
+        lines: Any,
+        payments: Any,
+    ) -> Invoice:
+        """Render a queries.PAGE_COLUMNS row (status computed by the SQL status rule).
 
-        `prefetched` names the relations ("billingAccount", "lines", "payments") the caller sets
-        itself right after: those get no Deferred (a page of 50 builds 150 fewer closures).
+        `billing_account`, `lines` and `payments` are the values, or Deferred loads of them.
         """
-        from guichet.resolvers.loaders import deferred_account, deferred_lines, deferred_payments
-
         currency = row.currency
         total, paid = row.total_minor, row.amount_paid_minor
         return cls(
@@ -159,16 +167,26 @@ class Invoice(Node):
             amount_paid=money(paid, currency),
             amount_due=money(rules.amount_due_minor(total, paid), currency),
             payment_pending=row.pending_payment_id is not None,
-            billing_account=None  # type: ignore[arg-type]
-            if "billingAccount" in prefetched
-            else deferred_account(info, row.billing_account_id),
-            lines=None if "lines" in prefetched else deferred_lines(info, row.id),  # type: ignore[arg-type]
-            payments=None if "payments" in prefetched else deferred_payments(info, row.id),  # type: ignore[arg-type]
+            billing_account=billing_account,
+            lines=lines,
+            payments=payments,
             pk=row.id,
             organisation_id=row.organisation_id,
             billing_account_id=row.billing_account_id,
             currency=currency,
             can_export=can_export,
+        )
+
+    @classmethod
+    def from_view(cls, view: InvoiceView, info: Info) -> Invoice:
+        """Render one invoice whose relations load through the request's loaders if selected."""
+        row = view.row
+        return cls.from_row(
+            row,
+            can_export=view.can_export,
+            billing_account=Deferred(lambda: _account(info, row.billing_account_id)),
+            lines=Deferred(lambda: _lines(info, row.id)),
+            payments=Deferred(lambda: _payments(info, row.id)),
         )
 
     @strawberry.field(
@@ -177,14 +195,62 @@ class Invoice(Node):
     )
     def download_url(self, info: Info) -> str:
         if not self.can_export:
-            from guichet.resolvers.graphql_errors import forbidden
-
             raise forbidden(info, Module.INVOICES, Action.EXPORT)
         ctx = info.context
         return links.download_url(ctx.settings.public_url, ctx.settings.secret_key, self.pk, ctx.now())
 
 
 InvoiceConnection = Connection[Invoice]
+
+
+async def _account(info: Info, billing_account_id: int) -> BillingAccount:
+    return BillingAccount.from_row(await info.context.loaders.billing_account_by_id.load(billing_account_id))
+
+
+async def _lines(info: Info, invoice_id: int) -> list[InvoiceLine]:
+    return [InvoiceLine.from_row(r) for r in await info.context.loaders.invoice_lines_by_invoice_id.load(invoice_id)]
+
+
+async def _payments(info: Info, invoice_id: int) -> list[Payment]:
+    rows = await info.context.loaders.readable_payments_by_invoice_id.load(invoice_id)
+    now, locale = info.context.now(), info.context.locale
+    return [Payment.from_row(r, now=now, locale=locale) for r in rows]
+
+
+def invoice_connection(result: InvoicePage, info: Info) -> Connection[Invoice]:
+    """Render a page: relations read with it are set at once, the others load if selected."""
+    accounts: dict[int, BillingAccount] = {}
+    now, locale = info.context.now(), info.context.locale
+
+    def account_of(row: Any) -> Any:
+        if not result.with_accounts:
+            return Deferred(lambda: _account(info, row.billing_account_id))
+        account = accounts.get(row.billing_account_id)
+        if account is None:
+            account = accounts[row.billing_account_id] = BillingAccount(
+                id=strawberry.ID(to_global_id("BillingAccount", row.billing_account_id)),
+                number=row.account_number,
+                name=row.account_name,
+                pk=row.billing_account_id,
+                organisation_id=row.organisation_id,
+            )
+        return account
+
+    def render(view: InvoiceView) -> Invoice:
+        row = view.row
+        return Invoice.from_row(
+            row,
+            can_export=view.can_export,
+            billing_account=account_of(row),
+            lines=[InvoiceLine.from_row(r) for r in result.lines[row.id]]
+            if result.lines is not None
+            else Deferred(lambda: _lines(info, row.id)),
+            payments=[Payment.from_row(r, now=now, locale=locale) for r in result.payments.get(row.id, ())]
+            if result.payments is not None
+            else Deferred(lambda: _payments(info, row.id)),
+        )
+
+    return InvoiceConnection.from_page(result.page, render)
 
 
 @strawberry.type(description="How many invoices have one status, and what they still owe per currency.")
@@ -203,6 +269,25 @@ class InvoiceSummary:
         description="Every status (OVERDUE, OPEN, PAID, in that order) with its count and amount due."
     )
 
+    @classmethod
+    def from_summary(cls, summary: queries.Summary) -> InvoiceSummary:
+        def amounts(per_currency: dict[str, int]) -> list[Money]:
+            return [Money.of(minor, currency) for currency, minor in per_currency.items()]
+
+        return cls(
+            count=summary.count,
+            total=amounts(summary.total),
+            amount_due=amounts(summary.due),
+            by_status=[
+                InvoiceStatusCount(
+                    status=InvoiceStatus(status),
+                    count=summary.by_status[status].count,
+                    amount_due=amounts(summary.by_status[status].due),
+                )
+                for status in rules.STATUSES
+            ],
+        )
+
 
 @strawberry.input(description="Which invoices to e-mail as a CSV list, and to whom.")
 class EmailInvoiceListInput:
@@ -216,14 +301,82 @@ class EmailInvoiceListInput:
     )
 
 
+def criteria_from(
+    filter: InvoiceFilter | None, *, field_prefix: tuple[str, ...] = ("filter",)
+) -> queries.InvoiceCriteria:
+    """The domain criteria of a GraphQL filter; a billingAccountId that names nothing matches nothing."""
+    if filter is None:
+        return queries.InvoiceCriteria(field_prefix=field_prefix)
+    account_id: int | None = None
+    nothing = False
+    if filter.billing_account_id is not None:
+        decoded = from_global_id(str(filter.billing_account_id))
+        if decoded is None or decoded[0] != "BillingAccount":
+            nothing = True
+        else:
+            account_id = decoded[1]
+    return queries.InvoiceCriteria(
+        statuses=frozenset(s.value for s in filter.status or ()),
+        service_types=frozenset(s.value for s in filter.service_type or ()),
+        billing_account_id=account_id,
+        nothing=nothing,
+        line_number=filter.line_number,
+        issued_from=filter.issued_from,
+        issued_to=filter.issued_to,
+        search=filter.search,
+        field_prefix=field_prefix,
+    )
+
+
+def ordering_from(order_by: InvoiceOrder | None) -> queries.InvoiceOrdering:
+    if order_by is None:
+        return queries.InvoiceOrdering()
+    return queries.InvoiceOrdering(order_by.field.value, descending=order_by.direction == OrderDirection.DESC)
+
+
+def _flatten(selections: Iterable[Any]) -> Iterable[Any]:
+    """Fields of a selection set, looking through fragments."""
+    for selection in selections:
+        if hasattr(selection, "arguments"):
+            yield selection
+        else:
+            yield from _flatten(selection.selections)
+
+
+def selected_on_nodes(info: Info) -> tuple[frozenset[str], bool]:
+    """(field names selected on a connection's nodes, whether totalCount is selected)."""
+    names: set[str] = set()
+    total = False
+    for root in info.selected_fields:
+        for field in _flatten(root.selections):
+            if field.name == "totalCount":
+                total = True
+            elif field.name == "edges":
+                for edge_field in _flatten(field.selections):
+                    if edge_field.name == "node":
+                        names.update(f.name for f in _flatten(edge_field.selections))
+    return frozenset(names), total
+
+
 @strawberry.type(description="Changing things around invoices.")
 class Mutation:
-    @strawberry.mutation(
+    @payload_mutation(
         description="E-mail the filtered invoice list as a CSV attachment with a short summary "
         "(« Envoyer la liste des factures par e-mail »). Needs INVOICES EXPORT; at most 5 lists per hour.",
-        extensions=[requires(Module.INVOICES, Action.EXPORT, organisation=input_organisation("organisationId"))],
+        extensions=[
+            requires(
+                Module.INVOICES,
+                Action.EXPORT,
+                organisation=input_organisation("organisationId"),
+                members_only=True,
+            )
+        ],
     )
     async def email_invoice_list(self, info: Info, input: EmailInvoiceListInput) -> OkPayload:
-        from guichet.resolvers import invoices
-
-        return await invoices.email_invoice_list(info, input)
+        await resolvers.email_invoice_list(
+            info.context,
+            decision=decided(info),
+            criteria=criteria_from(input.filter, field_prefix=("input", "filter")),
+            recipients=input.to,
+        )
+        return OkPayload(ok=True, errors=[])

@@ -6,12 +6,20 @@ the one of the object its input names. acceptInvitation is public: the token is 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from guichet.domain import models
+from guichet.domain.ids import to_global_id
+from guichet.domain.members.rules import invitation_status
+from guichet.domain.members.services import invitation_roles
+from guichet.resolvers import members as resolvers
+from guichet.resolvers import organisations as organisation_resolvers
 from guichet.resolvers.context import Info
 from guichet.schema.billing import BillingAccount
 from guichet.schema.common import Action, ContactStatus, Module, Role
@@ -28,11 +36,34 @@ class RoleAssignment:
         description="The one billing account the role is limited to; null for the whole organisation."
     )
 
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, models.BillingAccount | None]]) -> list[RoleAssignment]:
+        return [
+            cls(role=Role(role), billing_account=BillingAccount.from_row(account) if account is not None else None)
+            for role, account in pairs
+        ]
+
+
+# The actions a contact's permissions list, in this order.
+LISTED_ACTIONS = (Action.READ, Action.WRITE, Action.PAY, Action.EXPORT)
+
 
 @strawberry.type(description="Actions allowed (or withdrawn) on one module.")
 class ModulePermission:
     module: Module = strawberry.field(description="The module.")
     actions: list[Action] = strawberry.field(description="The actions on it.")
+
+    @classmethod
+    def grouped(cls, pairs: Iterable[tuple[str, str]]) -> list[ModulePermission]:
+        """(module, action) pairs as one entry per module, modules and actions in enum order."""
+        by_module: dict[str, set[str]] = defaultdict(set)
+        for module, action in pairs:
+            by_module[module].add(action)
+        return [
+            cls(module=module, actions=[a for a in LISTED_ACTIONS if a in by_module[module]])
+            for module in Module
+            if module in by_module
+        ]
 
 
 @strawberry.type(description="A person's membership of one organisation, with its access.")
@@ -47,37 +78,48 @@ class Contact(Node):
     pk: strawberry.Private[int]
     organisation_id: strawberry.Private[int]
 
+    @classmethod
+    def from_rows(cls, contact: models.Contact, person: models.Person) -> Contact:
+        return cls(
+            id=strawberry.ID(to_global_id("Contact", contact.id)),
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            status=ContactStatus(contact.status),
+            is_primary_admin=contact.is_primary_admin,
+            pk=contact.id,
+            organisation_id=contact.organisation_id,
+        )
+
     @strawberry.field(description="The roles this contact holds, each over the organisation or one account.")
     async def roles(self, info: Info) -> list[RoleAssignment]:
-        from guichet.resolvers import members
-
-        return await members.contact_roles(info, self)
+        return RoleAssignment.from_pairs(await resolvers.contact_roles(info.context, self.pk))
 
     @strawberry.field(description="Module permissions granted to this contact on top of its roles.")
     async def grants(self, info: Info) -> list[ModulePermission]:
-        from guichet.resolvers import members
-
-        return await members.contact_permission_rows(info, self, effect="allow")
+        return ModulePermission.grouped(await resolvers.contact_permission_rows(info.context, self.pk, effect="allow"))
 
     @strawberry.field(description="Module permissions withdrawn from this contact although a role gives them.")
     async def denials(self, info: Info) -> list[ModulePermission]:
-        from guichet.resolvers import members
-
-        return await members.contact_permission_rows(info, self, effect="deny")
+        return ModulePermission.grouped(await resolvers.contact_permission_rows(info.context, self.pk, effect="deny"))
 
     @strawberry.field(description="What the contact may do, after roles, grants and denials.")
     async def permissions(self, info: Info) -> list[ModulePermission]:
-        from guichet.resolvers import members
-
-        return await members.contact_effective_permissions(info, self)
+        return ModulePermission.grouped(await resolvers.contact_effective_permissions(info.context, self.pk))
 
     @strawberry.field(description="The organisation this membership is of.")
     async def organisation(
         self, info: Info
     ) -> Annotated[Organisation, strawberry.lazy("guichet.schema.organisations")]:
-        from guichet.resolvers import organisations
+        from guichet.schema.organisations import Organisation
 
-        return await organisations.organisation_by_pk(info, self.organisation_id)
+        row = await organisation_resolvers.organisation_by_pk(info.context, self.organisation_id)
+        return Organisation.from_row(row) if row is not None else None  # type: ignore[return-value]
+
+
+async def _contact(info: Info, contact_pk: int | None) -> Contact | None:
+    found = await resolvers.contact(info.context, contact_pk)
+    return Contact.from_rows(*found) if found is not None else None
 
 
 @strawberry.enum(description="Where an invitation stands.")
@@ -99,17 +141,28 @@ class Invitation(Node):
     role_keys: strawberry.Private[list[tuple[str, int | None]]]
     invited_by_id: strawberry.Private[int | None]
 
+    @classmethod
+    def from_row(cls, row: models.Invitation, now: datetime) -> Invitation:
+        """The invitation as it stands at `now` (PENDING past its expiry reads EXPIRED)."""
+        return cls(
+            id=strawberry.ID(to_global_id("Invitation", row.id)),
+            email=row.email,
+            status=InvitationStatus(invitation_status(row.status, row.expires_at, now)),
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            pk=row.id,
+            organisation_id=row.organisation_id,
+            role_keys=invitation_roles(row),
+            invited_by_id=row.invited_by_contact_id,
+        )
+
     @strawberry.field(description="The roles the invitee will hold once it accepts.")
     async def roles(self, info: Info) -> list[RoleAssignment]:
-        from guichet.resolvers import members
-
-        return await members.role_assignments(info, self.role_keys)
+        return RoleAssignment.from_pairs(await resolvers.role_assignments(info.context, self.role_keys))
 
     @strawberry.field(description="The admin who sent it; null when the back office did.")
     async def invited_by(self, info: Info) -> Contact | None:
-        from guichet.resolvers import members
-
-        return await members.contact_in_organisation(info, self.invited_by_id)
+        return await _contact(info, self.invited_by_id)
 
 
 @strawberry.input(description="Which members to list.")
@@ -133,26 +186,24 @@ class AuditEvent(Node):
     organisation_id: strawberry.Private[int]
     actor_id: strawberry.Private[int | None]
 
+    @classmethod
+    def from_row(cls, row: models.AuditEvent) -> AuditEvent:
+        return cls(
+            id=strawberry.ID(to_global_id("AuditEvent", row.id)),
+            at=row.at,
+            action=row.action,
+            summary=row.summary,
+            subject_id=strawberry.ID(row.subject_id) if row.subject_id else None,
+            pk=row.id,
+            organisation_id=row.organisation_id or 0,
+            actor_id=row.actor_contact_id,
+        )
+
     @strawberry.field(description="Null for the back office and for refused anonymous calls.")
     async def actor(self, info: Info) -> Contact | None:
-        from guichet.resolvers import members
-
-        return await members.contact_in_organisation(info, self.actor_id)
+        return await _contact(info, self.actor_id)
 
 
 ContactConnection = Connection[Contact]
 InvitationConnection = Connection[Invitation]
 AuditEventConnection = Connection[AuditEvent]
-
-
-# ---------------------------------------------------------------- mutations
-# The Mutation type lives in members_mutations.py: acceptInvitation uses the auth area's types,
-# and guichet.schema.auth imports this module (through organisations) at import time.
-
-
-def __getattr__(name: str) -> object:
-    if name == "Mutation":
-        from guichet.schema.members_mutations import Mutation
-
-        return Mutation
-    raise AttributeError(name)

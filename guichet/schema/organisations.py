@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 
 from guichet.domain import models
-from guichet.resolvers.context import Info
-from guichet.schema.billing import BillingAccount
+from guichet.domain.ids import to_global_id
+from guichet.resolvers import invoices as invoice_resolvers
+from guichet.resolvers import members as member_resolvers
+from guichet.resolvers import nodes as node_resolvers
+from guichet.resolvers import organisations as resolvers
+from guichet.resolvers import payment_reconciliations as reconciliation_resolvers
+from guichet.resolvers import payments as payment_resolvers
+from guichet.resolvers import schedules as schedule_resolvers
+from guichet.resolvers.context import Info, SignedIn
+from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Action, Module, OrganisationKind
-from guichet.schema.invoices import InvoiceConnection, InvoiceFilter, InvoiceOrder, InvoiceSummary
+from guichet.schema.errors import refusals_as_errors
+from guichet.schema.invoices import (
+    Invoice,
+    InvoiceConnection,
+    InvoiceFilter,
+    InvoiceOrder,
+    InvoiceSummary,
+    criteria_from,
+    invoice_connection,
+    ordering_from,
+    selected_on_nodes,
+)
 from guichet.schema.members import (
+    AuditEvent,
     AuditEventConnection,
     Contact,
     ContactConnection,
+    Invitation,
     InvitationConnection,
     InvitationStatus,
     MemberFilter,
 )
-from guichet.schema.payment_reconciliations import PaymentReconciliationConnection
-from guichet.schema.payments import PaymentConnection, PaymentFilter
-from guichet.schema.permissions import requires
-from guichet.schema.relay import Connection, Node, to_global_id
-from guichet.schema.schedules import ScheduleConnection, ScheduleFilter
+from guichet.schema.payment_reconciliations import PaymentReconciliationConnection, reconciliation_connection
+from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
+from guichet.schema.permissions import decision_of, requires
+from guichet.schema.relay import Connection, Node
+from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
 
 
 @strawberry.type(description="A customer: a company with its contacts, or a private individual.")
@@ -45,17 +69,15 @@ class Organisation(Node):
 
     @strawberry.field(description="The viewer's own membership here: its roles and effective permissions.")
     async def me(self, info: Info) -> Contact:
-        from guichet.resolvers import organisations
-
-        return await organisations.organisation_me(info, self)
+        return Contact.from_rows(*await resolvers.own_contact(info.context, self.pk))
 
     @strawberry.field(description="The billing accounts the viewer's roles reach.")
     async def billing_accounts(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[BillingAccount]:
-        from guichet.resolvers import organisations
-
-        return await organisations.organisation_billing_accounts(info, self, first=first, after=after)
+        with refusals_as_errors(info):
+            page = await resolvers.billing_accounts(info.context, self.pk, first=first, after=after)
+        return Connection.from_page(page, BillingAccount.from_row)
 
     @strawberry.field(
         description="Invoices in the viewer's scope (module INVOICES, READ).",
@@ -69,20 +91,31 @@ class Organisation(Node):
         filter: InvoiceFilter | None = None,
         order_by: InvoiceOrder | None = None,
     ) -> InvoiceConnection:
-        from guichet.resolvers import invoices
-
-        return await invoices.organisation_invoices(
-            info, self, first=first, after=after, filter=filter, order_by=order_by
-        )
+        names, with_total = selected_on_nodes(info)
+        with refusals_as_errors(info):
+            result = await invoice_resolvers.list_invoices(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                criteria=criteria_from(filter),
+                ordering=ordering_from(order_by),
+                first=first,
+                after=after,
+                include=names,
+                with_total=with_total,
+            )
+        return invoice_connection(result, info)
 
     @strawberry.field(
         description="Totals per currency and per status of the filtered invoices (INVOICES, READ).",
         extensions=[requires(Module.INVOICES, Action.READ)],
     )
     async def invoice_summary(self, info: Info, filter: InvoiceFilter | None = None) -> InvoiceSummary:
-        from guichet.resolvers import invoices
-
-        return await invoices.organisation_invoice_summary(info, self, filter=filter)
+        with refusals_as_errors(info):
+            summary = await invoice_resolvers.invoice_summary(
+                info.context, organisation_id=self.pk, decision=decision_of(info), criteria=criteria_from(filter)
+            )
+        return InvoiceSummary.from_summary(summary)
 
     @strawberry.field(
         description="Payments in the viewer's scope (module PAYMENTS, READ).",
@@ -95,9 +128,17 @@ class Organisation(Node):
         after: str | None = None,
         filter: PaymentFilter | None = None,
     ) -> PaymentConnection:
-        from guichet.resolvers import payments
-
-        return await payments.organisation_payments(info, self, first=first, after=after, filter=filter)
+        with refusals_as_errors(info):
+            page = await payment_resolvers.list_payments(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                statuses=[s.value for s in filter.status or ()] if filter is not None else [],
+                methods=[m.value for m in filter.method or ()] if filter is not None else [],
+                first=first,
+                after=after,
+            )
+        return payment_connection(page, info)
 
     @strawberry.field(
         description="Money providers confirmed after its payment had failed or expired that paid no invoice, "
@@ -107,9 +148,11 @@ class Organisation(Node):
     async def payment_reconciliations(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> PaymentReconciliationConnection:
-        from guichet.resolvers import payment_reconciliations
-
-        return await payment_reconciliations.organisation_payment_reconciliations(info, self, first=first, after=after)
+        with refusals_as_errors(info):
+            page = await reconciliation_resolvers.list_reconciliations(
+                info.context, organisation_id=self.pk, decision=decision_of(info), first=first, after=after
+            )
+        return reconciliation_connection(page, info)
 
     @strawberry.field(
         description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).",
@@ -122,9 +165,16 @@ class Organisation(Node):
         after: str | None = None,
         filter: ScheduleFilter | None = None,
     ) -> ScheduleConnection:
-        from guichet.resolvers import schedules
-
-        return await schedules.organisation_schedules(info, self, first=first, after=after, filter=filter)
+        with refusals_as_errors(info):
+            page = await schedule_resolvers.list_schedules(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                statuses=[s.value for s in filter.status or ()] if filter is not None else [],
+                first=first,
+                after=after,
+            )
+        return ScheduleConnection.from_page(page, Schedule.of)
 
     @strawberry.field(
         description="The organisation's contacts (module MEMBERS, READ).",
@@ -137,9 +187,17 @@ class Organisation(Node):
         after: str | None = None,
         filter: MemberFilter | None = None,
     ) -> ContactConnection:
-        from guichet.resolvers import members
-
-        return await members.organisation_members(info, self, first=first, after=after, filter=filter)
+        with refusals_as_errors(info):
+            page = await member_resolvers.list_members(
+                info.context,
+                organisation_id=decision_of(info).membership.organisation_id,
+                statuses=[s.value for s in filter.status or ()] if filter is not None else [],
+                roles=[r.value for r in filter.role or ()] if filter is not None else [],
+                search=filter.search if filter is not None else None,
+                first=first,
+                after=after,
+            )
+        return ContactConnection.from_page(page, lambda rows: Contact.from_rows(*rows))
 
     @strawberry.field(
         description="Invitations sent by the organisation's admins (module MEMBERS, READ).",
@@ -152,9 +210,17 @@ class Organisation(Node):
         after: str | None = None,
         status: list[InvitationStatus] | None = None,
     ) -> InvitationConnection:
-        from guichet.resolvers import members
-
-        return await members.organisation_invitations(info, self, first=first, after=after, status=status)
+        now = info.context.now()
+        with refusals_as_errors(info):
+            page = await member_resolvers.list_invitations(
+                info.context,
+                organisation_id=decision_of(info).membership.organisation_id,
+                statuses=[s.value for s in status or ()],
+                now=now,
+                first=first,
+                after=after,
+            )
+        return InvitationConnection.from_page(page, lambda row: Invitation.from_row(row, now))
 
     @strawberry.field(
         description="Who did what to whose access, and which accesses were refused (module AUDIT).",
@@ -163,9 +229,11 @@ class Organisation(Node):
     async def audit_events(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> AuditEventConnection:
-        from guichet.resolvers import members
-
-        return await members.organisation_audit_events(info, self, first=first, after=after)
+        with refusals_as_errors(info):
+            page = await member_resolvers.list_audit_events(
+                info.context, organisation_id=decision_of(info).membership.organisation_id, first=first, after=after
+            )
+        return AuditEventConnection.from_page(page, AuditEvent.from_row)
 
 
 @strawberry.type(description="The signed-in person.")
@@ -175,35 +243,57 @@ class Viewer(Node):
     last_name: str | None = strawberry.field(description="Last name.")
     pk: strawberry.Private[int]
 
+    @classmethod
+    def of(cls, viewer: SignedIn) -> Viewer:
+        return cls(
+            id=strawberry.ID(to_global_id("Viewer", viewer.person_id)),
+            email=viewer.email,
+            first_name=viewer.first_name,
+            last_name=viewer.last_name,
+            pk=viewer.person_id,
+        )
+
     @strawberry.field(description="Every organisation in which the viewer is an active contact.")
     async def organisations(self, info: Info) -> list[Organisation]:
-        from guichet.resolvers import organisations
+        return [Organisation.from_row(r) for r in await resolvers.viewer_organisations(info.context, self.pk)]
 
-        return await organisations.viewer_organisations(info, self.pk)
+
+# Type name -> how node / nodes render the domain value its resolver found.
+NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
+    "Organisation": lambda row, info: Organisation.from_row(row),
+    "BillingAccount": lambda row, info: BillingAccount.from_row(row),
+    "Line": lambda row, info: Line.from_row(row),
+    "Contact": lambda rows, info: Contact.from_rows(*rows),
+    "Invitation": lambda row, info: Invitation.from_row(row, info.context.now()),
+    "AuditEvent": lambda row, info: AuditEvent.from_row(row),
+    "Invoice": Invoice.from_view,
+    "Payment": Payment.for_reader,
+    "Schedule": lambda view, info: Schedule.of(view),
+}
+
+
+async def resolve_nodes(info: Info, ids: list[str]) -> list[Node | None]:
+    with refusals_as_errors(info):
+        found = await node_resolvers.reachable_nodes(info.context, ids)
+    return [NODE_RENDERERS[item[0]](item[1], info) if item is not None else None for item in found]
 
 
 @strawberry.type(description="Entry points.")
 class Query:
     @strawberry.field(description="The signed-in person; null without valid credentials.")
     async def viewer(self, info: Info) -> Viewer | None:
-        from guichet.resolvers import organisations
-
-        return await organisations.current_viewer(info)
+        viewer = await info.context.viewer()
+        return Viewer.of(viewer) if viewer is not None else None
 
     @strawberry.field(description="An organisation the viewer belongs to; null otherwise.")
     async def organisation(self, info: Info, id: strawberry.ID) -> Organisation | None:
-        from guichet.resolvers import organisations
-
-        return await organisations.organisation_by_id(info, id)
+        row = await resolvers.organisation_by_id(info.context, id)
+        return Organisation.from_row(row) if row is not None else None
 
     @strawberry.field(description="Any object by its global ID; null when unknown or out of the viewer's reach.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        from guichet.resolvers import nodes
-
-        return (await nodes.resolve_nodes(info, [id]))[0]
+        return (await resolve_nodes(info, [id]))[0]
 
     @strawberry.field(description="Several objects by their global IDs, in order; null for each one out of reach.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        from guichet.resolvers import nodes
-
-        return await nodes.resolve_nodes(info, ids)
+        return await resolve_nodes(info, ids)

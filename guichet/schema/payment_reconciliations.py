@@ -9,10 +9,14 @@ from enum import Enum
 
 import strawberry
 
+from guichet.domain.ids import to_global_id
+from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentReconciliation as CaseRow
+from guichet.resolvers.context import Info
+from guichet.resolvers.pagination import Page
 from guichet.schema.common import Money
 from guichet.schema.payments import Payment
-from guichet.schema.relay import Connection, to_global_id
+from guichet.schema.relay import Connection
 
 
 @strawberry.enum(description="Why the money could pay no invoice.")
@@ -56,3 +60,10 @@ class PaymentReconciliation:
 
 
 PaymentReconciliationConnection = Connection[PaymentReconciliation]
+
+
+def reconciliation_connection(page: Page[tuple[CaseRow, PaymentRow]], info: Info) -> Connection[PaymentReconciliation]:
+    now, locale = info.context.now(), info.context.locale
+    return PaymentReconciliationConnection.from_page(
+        page, lambda rows: PaymentReconciliation.from_row(rows[0], Payment.from_row(rows[1], now=now, locale=locale))
+    )

@@ -8,11 +8,24 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql import GraphQLError
 
+from guichet.domain.errors import DomainError
+from guichet.domain.ids import to_global_id
+from guichet.domain.models.payments import Payment as PaymentRow
+from guichet.domain.money import Money as DomainMoney
+from guichet.domain.payments.rules import FAILURE_CODES, effective_state
+from guichet.i18n import render
+from guichet.policies.authz import AccessDenied, NotAuthenticated
+from guichet.resolvers import invoices as invoice_resolvers
+from guichet.resolvers import payments as resolvers
 from guichet.resolvers.context import Info
+from guichet.resolvers.pagination import Page
 from guichet.schema.cards import CardInput
 from guichet.schema.common import Action, Module, Money, UserError
-from guichet.schema.permissions import input_organisation, requires
+from guichet.schema.errors import forbidden, unauthenticated
+from guichet.schema.payloads import payload_mutation
+from guichet.schema.permissions import decided, input_organisation, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.support import SupportChannel
 
@@ -46,9 +59,7 @@ class PaymentFailure:
 
     @strawberry.field(description="Where to get help (Orange: 0808, WhatsApp, e-mail).")
     def support(self, info: Info) -> list[SupportChannel]:
-        from guichet.resolvers.support import support_channels
-
-        return support_channels(info.context, "payments")
+        return SupportChannel.for_help(info, "payments")
 
 
 @strawberry.type(description="A payment of one or more invoices of one organisation, in one currency.")
@@ -69,11 +80,43 @@ class Payment(Node):
     pk: strawberry.Private[int]
     organisation_id: strawberry.Private[int]
 
+    @classmethod
+    def from_row(cls, row: PaymentRow, *, now: datetime, locale: str) -> Payment:
+        """The payment as a reader sees it at `now` (a stale PENDING reads FAILED), in `locale`."""
+        state = effective_state(row.status, row.failure_code, row.completed_at, row.expires_at, now)
+        failure = None
+        if state.status == "FAILED":
+            code = state.failure_code if state.failure_code in FAILURE_CODES else "provider_error"
+            failure = PaymentFailure(code=code, message=render(f"payment_failed_{code}", locale))
+        instructions = None
+        if state.status == "PENDING" and row.instructions:
+            params = dict(row.instructions.get("params") or {})  # type: ignore[call-overload]
+            params["amount"] = DomainMoney(row.amount_minor, row.currency).format(locale)
+            instructions = render(str(row.instructions.get("key")), locale, params)
+        return cls(
+            id=strawberry.ID(to_global_id("Payment", row.id)),
+            reference=row.reference,
+            amount=Money.of(row.amount_minor, row.currency),
+            amount_received=Money.of(row.received_minor, row.currency) if state.status == "SUCCEEDED" else None,
+            method=PaymentMethodType(row.method),
+            status=PaymentStatus(state.status),
+            failure=failure,
+            instructions=instructions,
+            created_at=row.created_at,
+            completed_at=state.completed_at,
+            pk=row.id,
+            organisation_id=row.organisation_id,
+        )
+
+    @classmethod
+    def for_reader(cls, row: PaymentRow, info: Info) -> Payment:
+        return cls.from_row(row, now=info.context.now(), locale=info.context.locale)
+
     @strawberry.field(description="The invoices this payment covers (those the viewer may read).")
     async def invoices(self, info: Info) -> list[InvoiceRef]:
-        from guichet.resolvers import payments
+        from guichet.schema.invoices import Invoice
 
-        return await payments.payment_invoices(info, self)
+        return [Invoice.from_view(v, info) for v in await resolvers.payment_invoices(info.context, self.pk)]
 
 
 @strawberry.input(description="Which payments to list; each given list narrows the result.")
@@ -83,6 +126,11 @@ class PaymentFilter:
 
 
 PaymentConnection = Connection[Payment]
+
+
+def payment_connection(page: Page[PaymentRow], info: Info) -> Connection[Payment]:
+    now, locale = info.context.now(), info.context.locale
+    return PaymentConnection.from_page(page, lambda row: Payment.from_row(row, now=now, locale=locale))
 
 
 @strawberry.input(description="Pay one or more invoices of one organisation and one currency.")
@@ -111,15 +159,35 @@ class PayInvoicesPayload:
 
 @strawberry.type(description="Payment mutations.")
 class Mutation:
-    @strawberry.mutation(
+    @payload_mutation(
         description="Pay invoices by Orange Money, bank transfer or card, exactly once per idempotency key. "
         "Requires INVOICES PAY.",
-        extensions=[requires(Module.INVOICES, Action.PAY, organisation=input_organisation("organisationId"))],
+        extensions=[
+            requires(Module.INVOICES, Action.PAY, organisation=input_organisation("organisationId"), members_only=True)
+        ],
     )
     async def pay_invoices(self, info: Info, input: PayInvoicesInput) -> PayInvoicesPayload:
-        from guichet.resolvers import payments
+        row = await resolvers.pay_invoices(
+            info.context,
+            organisation_id=input.organisation_id,
+            decision=decided(info),
+            invoice_ids=input.invoice_ids,
+            method=input.method.value,
+            idempotency_key=input.idempotency_key,
+            msisdn=input.msisdn,
+            card=input.card.to_details() if input.card is not None else None,
+        )
+        return PayInvoicesPayload(payment=Payment.for_reader(row, info), errors=[])
 
-        return await payments.pay_invoices(info, input)
+
+def _stream_error(error: Exception, info: Info) -> GraphQLError:
+    """A subscription's refusal as the top-level error that ends it."""
+    if isinstance(error, NotAuthenticated):
+        return unauthenticated(info)
+    if isinstance(error, AccessDenied):
+        return forbidden(info, error.module, error.action)
+    assert isinstance(error, DomainError)
+    return GraphQLError(render(error.message_key, info.context.locale), extensions={"code": error.code.value})
 
 
 @strawberry.type(description="Live payment and invoice updates.")
@@ -129,16 +197,20 @@ class Subscription:
         "the current state first. Requires PAYMENTS READ."
     )
     async def payment_updated(self, info: Info, payment_id: strawberry.ID) -> AsyncGenerator[Payment, None]:
-        from guichet.resolvers import payments
-
-        async for payment in payments.watch_payment(info, payment_id):
-            yield payment
+        try:
+            async for row in resolvers.watch_payment(info.context, payment_id):
+                yield Payment.for_reader(row, info)
+        except (NotAuthenticated, AccessDenied, DomainError) as error:
+            raise _stream_error(error, info) from None
 
     @strawberry.subscription(
         description="Invoices of an organisation whose status or amount due changed. Requires INVOICES READ."
     )
     async def invoice_updated(self, info: Info, organisation_id: strawberry.ID) -> AsyncGenerator[InvoiceRef, None]:
-        from guichet.resolvers import payments
+        from guichet.schema.invoices import Invoice
 
-        async for invoice in payments.watch_invoices(info, organisation_id):
-            yield invoice
+        try:
+            async for view in invoice_resolvers.watch_invoices(info.context, organisation_id):
+                yield Invoice.from_view(view, info)
+        except (NotAuthenticated, AccessDenied, DomainError) as error:
+            raise _stream_error(error, info) from None

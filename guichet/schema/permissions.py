@@ -12,21 +12,25 @@ an object carrying organisation_id. Outcomes: no credentials -> top-level UNAUTH
 member of that organisation lacking the permission -> top-level FORBIDDEN (and access.denied in
 the audit trail); an ID that is unknown, malformed or of an organisation the viewer does not
 belong to -> the resolver runs and answers as for an unknown object (no existence leak).
-The decision is memoised per request by the Authorizer: a page of rows costs one decision.
+The decision is memoised per request by the Authorizer: a page of rows costs one decision, and
+is handed to the resolver (`decided(info)`: the membership and the accounts it reaches), which
+never asks again. `members_only=True` refuses a located organisation the viewer is not a member
+of with FORBIDDEN instead (the mutations that name an organisation directly).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
 from strawberry.permission import BasePermission, PermissionExtension
 
+from guichet.domain.ids import from_global_id
+from guichet.policies.authz import AccessDenied, Decision, NotAuthenticated
+from guichet.policies.rules import Action, Module
 from guichet.resolvers.context import Info
-from guichet.resolvers.graphql_errors import forbidden, unauthenticated
-from guichet.schema.relay import from_global_id
+from guichet.schema.errors import forbidden, unauthenticated
 
 OrganisationLocator = Callable[[Any, Info, dict[str, Any]], Awaitable[int | None]]
 
@@ -80,32 +84,50 @@ def input_object(field: str, type_name: str, model: Any) -> OrganisationLocator:
     return locate
 
 
-def _name(value: Enum | str) -> str:
-    return value.value if isinstance(value, Enum) else str(value)
+def _path(info: Info) -> tuple[str | int, ...]:
+    return tuple(info.path.as_list())
+
+
+def decided(info: Info) -> Decision | None:
+    """What this field's permission decided; None when it let an unknown or foreign object through."""
+    return info.context.decisions.get(_path(info))
+
+
+def decision_of(info: Info) -> Decision:
+    """What this field's permission decided; FORBIDDEN when it decided nothing (not a member)."""
+    found = decided(info)
+    if found is None:
+        raise forbidden(info)
+    return found
 
 
 class Requires(BasePermission):
     """Allow the field when the viewer may do `action` on `module` in the located organisation."""
 
     def __init__(
-        self, module: Enum | str, action: Enum | str, *, organisation: OrganisationLocator = on_source
+        self,
+        module: Module,
+        action: Action,
+        *,
+        organisation: OrganisationLocator = on_source,
+        members_only: bool = False,
     ) -> None:
-        self.module = _name(module)
-        self.action = _name(action)
+        self.module = module
+        self.action = action
         self.locate = organisation
+        self.members_only = members_only
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        from guichet.policies.authz import AccessDenied, NotAuthenticated
-
+        authz = info.context.authz
         if await info.context.viewer() is None:
             raise unauthenticated(info)
         organisation_id = await self.locate(source, info, kwargs)
         if organisation_id is None:
             return True  # unknown object: the resolver answers NOT_FOUND / null, as for any unknown ID
-        if await info.context.authz.membership(organisation_id) is None:
+        if not self.members_only and await authz.membership(organisation_id) is None:
             return True  # another organisation's object: same answer as an unknown one
         try:
-            await info.context.authz.require(organisation_id, self.module, self.action)
+            info.context.decisions[_path(info)] = await authz.decide(organisation_id, self.module, self.action)
         except NotAuthenticated:
             raise unauthenticated(info) from None
         except AccessDenied:
@@ -114,12 +136,15 @@ class Requires(BasePermission):
 
 
 def requires(
-    module: Enum | str, action: Enum | str, *, organisation: OrganisationLocator = on_source
+    module: Module, action: Action, *, organisation: OrganisationLocator = on_source, members_only: bool = False
 ) -> PermissionExtension:
     """The field extension declaring (module, action); see the module docstring."""
-    return PermissionExtension(permissions=[Requires(module, action, organisation=organisation)], use_directives=False)
+    return PermissionExtension(
+        permissions=[Requires(module, action, organisation=organisation, members_only=members_only)],
+        use_directives=False,
+    )
 
 
-def described(text: str, module: Enum | str, action: Enum | str) -> str:
+def described(text: str, module: Module, action: Action) -> str:
     """A field description with the permission it requires appended."""
-    return f"{text} Requires {_name(module)} {_name(action)}."
+    return f"{text} Requires {module.value} {action.value}."

@@ -8,14 +8,19 @@ from enum import Enum
 import strawberry
 
 from guichet.domain import models
+from guichet.domain.ids import decode_id, to_global_id
 from guichet.domain.schedules import rules
+from guichet.domain.schedules.collect import collections_phone
 from guichet.domain.schedules.services import ScheduleView
+from guichet.i18n import render
+from guichet.resolvers import schedules as resolvers
 from guichet.resolvers.context import Info
 from guichet.schema.cards import Card, CardInput
 from guichet.schema.common import Action, Module, Money, UserError
+from guichet.schema.payloads import payload_mutation
 from guichet.schema.payments import Payment
-from guichet.schema.permissions import input_object, requires
-from guichet.schema.relay import Connection, Node, to_global_id
+from guichet.schema.permissions import decided, input_object, requires
+from guichet.schema.relay import Connection, Node
 
 
 @strawberry.enum(description="Where a plan stands.")
@@ -174,24 +179,55 @@ class RegulariseSchedulePayload:
 _input_schedule = input_object("scheduleId", "Schedule", models.Schedule)
 
 
+def _schedule_pk(schedule_id: strawberry.ID) -> int:
+    return decode_id(schedule_id, "Schedule", field=["input", "scheduleId"])
+
+
+def _message(outcome: resolvers.RegularisationResult, info: Info) -> str:
+    """What to tell the customer about the first payment, in the request's language."""
+    locale = info.context.locale
+    amount = outcome.amount.format(locale)
+    if outcome.succeeded:
+        key = "regularisation_accepted_cleared" if outcome.cleared else "regularisation_accepted"
+        return render(key, locale, {"amount": amount})
+    phone = collections_phone(info.context.settings)
+    return render("regularisation_declined", locale, {"amount": amount, "phone": phone})
+
+
 @strawberry.type(description="Changes to instalment plans.")
 class Mutation:
-    @strawberry.mutation(
+    @payload_mutation(
         description="Put a new card on a plan (module SCHEDULES, WRITE). Refused while the plan is unpaid and "
         "when the next debit is less than 7 days away.",
         extensions=[requires(Module.SCHEDULES, Action.WRITE, organisation=_input_schedule)],
     )
     async def change_schedule_card(self, info: Info, input: ChangeScheduleCardInput) -> ChangeScheduleCardPayload:
-        from guichet.resolvers import schedules
+        view = await resolvers.change_schedule_card(
+            info.context,
+            schedule_pk=_schedule_pk(input.schedule_id),
+            decision=decided(info),
+            card=input.card.to_details(),
+        )
+        return ChangeScheduleCardPayload(schedule=Schedule.of(view), errors=[])
 
-        return await schedules.change_schedule_card(info, input)
-
-    @strawberry.mutation(
+    @payload_mutation(
         description="Settle a plan's unpaid debt in 1, 2 or 3 payments, the first one now by card "
         "(module SCHEDULES, PAY).",
         extensions=[requires(Module.SCHEDULES, Action.PAY, organisation=_input_schedule)],
     )
     async def regularise_schedule(self, info: Info, input: RegulariseScheduleInput) -> RegulariseSchedulePayload:
-        from guichet.resolvers import schedules
-
-        return await schedules.regularise_schedule(info, input)
+        outcome = await resolvers.regularise_schedule(
+            info.context,
+            schedule_pk=_schedule_pk(input.schedule_id),
+            decision=decided(info),
+            installment_count=input.installment_count,
+            card=input.card.to_details() if input.card is not None else None,
+            idempotency_key=input.idempotency_key,
+        )
+        return RegulariseSchedulePayload(
+            schedule=Schedule.of(outcome.schedule),
+            payment=Payment.for_reader(outcome.payment, info) if outcome.payment is not None else None,
+            succeeded=outcome.succeeded,
+            message=_message(outcome, info),
+            errors=[],
+        )

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from guichet.domain import support as domain
+from guichet.resolvers import support as resolvers
 from guichet.resolvers.context import Info
 
 
@@ -55,6 +56,12 @@ class SupportChannel:
             time_zone=channel.time_zone,
         )
 
+    @classmethod
+    def for_help(cls, info: Info, kind_of_help: str | None) -> list[SupportChannel]:
+        """The channels for `kind_of_help` (None = all), rendered for this request."""
+        now, locale = info.context.now(), info.context.locale
+        return [cls.of(c, now=now, locale=locale) for c in resolvers.support_channels(info.context, kind_of_help)]
+
 
 @strawberry.type
 class Query:
@@ -65,6 +72,4 @@ class Query:
         )
     )
     def support_channels(self, info: Info, topic: SupportTopic | None = None) -> list[SupportChannel]:
-        from guichet.resolvers import support
-
-        return support.support_channels(info.context, topic.value if topic is not None else None)
+        return SupportChannel.for_help(info, topic.value if topic is not None else None)

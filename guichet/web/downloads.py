@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from guichet.app_state import AppState
 from guichet.domain.invoices import links
-from guichet.domain.invoices.pdf import FpdfInvoiceRenderer, InvoicePdfRenderer, load_document
+from guichet.domain.invoices.pdf import load_document
 from guichet.i18n import negotiate_locale
 
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -25,12 +25,6 @@ _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-C
 
 def _refused() -> Response:
     return PlainTextResponse("Forbidden", status_code=403, headers=_NO_STORE)
-
-
-def renderer(state: AppState) -> InvoicePdfRenderer:
-    """The app's PDF renderer (a service another renderer may replace), fpdf2 by default."""
-    found = state.services.get("invoice_pdf_renderer")
-    return found if found is not None else FpdfInvoiceRenderer()
 
 
 async def download_invoice(request: Request) -> Response:
@@ -43,7 +37,7 @@ async def download_invoice(request: Request) -> Response:
     if document is None:
         return _refused()
     locale = negotiate_locale(request.headers.get("accept-language"))
-    content = await run_in_threadpool(renderer(state).render, document, locale)
+    content = await run_in_threadpool(state.pdf_renderer.render, document, locale)
     filename = _SAFE_FILENAME.sub("_", document.number) + ".pdf"
     return Response(
         content,

@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-SERVICE_KEY = "metrics"
 # Operation names come from clients: only well-formed ones, and a bounded number of them, become
 # label values, so a client cannot blow up the registry with random names.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -81,9 +80,8 @@ class Metrics:
 
 
 async def metrics(request: Request) -> Response:
-    found: Metrics | None = request.app.state.guichet.services.get(SERVICE_KEY)
-    body = found.render() if found is not None else b""
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    found: Metrics = request.app.state.guichet.metrics
+    return Response(found.render(), media_type=CONTENT_TYPE_LATEST)
 
 
 def routes() -> list[Route]:

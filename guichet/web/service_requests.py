@@ -28,7 +28,7 @@ from starlette.routing import Route
 from guichet import events
 from guichet.app_state import AppState
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.domain.payments.rules import global_id
+from guichet.domain.ids import to_global_id
 from guichet.domain.payments.webhooks import SIGNATURE_HEADER, WebhookRejected, verify_signature
 from guichet.domain.service_requests import attachments, links
 from guichet.domain.service_requests.files import FileStore
@@ -74,13 +74,28 @@ async def back_office_webhook(request: Request) -> JSONResponse:
         event = parse_support_event(body)
         outcome = await apply_support_event(_uow(state), event=event, now=state.clock.now())
     except WebhookRejected as rejected:
-        log.info("back-office webhook refused status=%s reason=%s", rejected.status, rejected.reason)
+        log.warning(
+            "back-office webhook refused status=%s reason=%s",
+            rejected.status,
+            rejected.reason,
+            extra={
+                "event": "webhook.refused",
+                "provider": "back-office",
+                "status": rejected.status,
+                "reason": rejected.reason,
+            },
+        )
         return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
     except DomainError as error:
         status = 404 if error.code is ErrorCode.NOT_FOUND else 409
-        log.info("back-office webhook refused status=%s code=%s", status, error.code.value)
+        log.warning(
+            "back-office webhook refused status=%s code=%s",
+            status,
+            error.code.value,
+            extra={"event": "webhook.refused", "provider": "back-office", "status": status, "reason": error.code.value},
+        )
         return JSONResponse({"code": error.code.value}, status_code=status)
-    await events.publish(state, outcome.changes)
+    await events.publish(state.broker, outcome.changes)
     log.info(
         "back-office webhook number=%s event=%s status=%s replayed=%s",
         event.number,
@@ -109,7 +124,7 @@ async def upload(request: Request) -> Response:
     except DomainError as error:
         return JSONResponse({"code": error.code.value}, status_code=_UPLOAD_STATUS.get(error.code, 400))
     return JSONResponse(
-        {"attachmentId": global_id("Attachment", stored.id), "size": stored.size, "contentType": stored.content_type}
+        {"attachmentId": to_global_id("Attachment", stored.id), "size": stored.size, "contentType": stored.content_type}
     )
 
 

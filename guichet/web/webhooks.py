@@ -61,9 +61,20 @@ async def payment_webhook(request: Request) -> JSONResponse:
         )
     except WebhookRejected as rejected:
         # The reason names no secret and no body content; enough for the provider's logs.
-        log.info("webhook refused provider=%s status=%s reason=%s", provider, rejected.status, rejected.reason)
+        log.warning(
+            "webhook refused provider=%s status=%s reason=%s",
+            provider,
+            rejected.status,
+            rejected.reason,
+            extra={
+                "event": "webhook.refused",
+                "provider": provider,
+                "status": rejected.status,
+                "reason": rejected.reason,
+            },
+        )
         return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
-    await events.publish(state, result.changes)
+    await events.publish(state.broker, result.changes)
     log.info(
         "webhook provider=%s reference=%s status=%s replayed=%s applied=%s",
         provider,

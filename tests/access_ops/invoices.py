@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.access_ops.base import AccessOperation, World
 from tests.factories_invoices import make_full_invoice
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.payments import Payment, PaymentInvoice
-from guichet.schema.relay import to_global_id
 from tests.access_ops.base import AccessOperation, World
 from tests.conftest import TEST_NOW
 from tests.factories import make_invoice

@@ -7,7 +7,7 @@ import itertools
 from datetime import date
 from typing import Any
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.access_ops.base import AccessOperation, World
 from tests.factories_schedules import make_schedule
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from guichet.domain.clock import FixedClock
-from guichet.policies import runtime
+from guichet.domain.ids import to_global_id
+from guichet.hooks import start_policy_runtime
 from guichet.policies.store import announce, load_access, replace_access
-from guichet.schema.relay import to_global_id
 from guichet.server import build_state, create_app
 from tests.conftest import GraphQLClient
 from tests.factories import make_member, make_organisation
@@ -24,12 +24,12 @@ async def test_a_watcher_message_reaches_another_process_and_is_applied_incremen
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
     first, second = build_state(settings, clock), build_state(settings, clock)
-    stops = [await runtime.start(first), await runtime.start(second)]
+    stops = [await start_policy_runtime(first), await start_policy_runtime(second)]
     try:
         async with first.sessionmaker() as session, session.begin():
             org = await make_organisation(session)
             member = await make_member(session, org, roles=[("FINANCE", None)])
-        receiver = second.services["policy_runtime"]
+        receiver = second.policy_runtime
         async with second.sessionmaker() as session:
             held = (await load_access(session, [member.contact_id]))[member.contact_id]
         receiver.engine.sync(held)  # the second process has served this contact once
@@ -59,9 +59,9 @@ async def test_a_rolled_back_change_announces_nothing(settings, clock) -> None:
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
     state = build_state(settings, clock)
-    stop = await runtime.start(state)
+    stop = await start_policy_runtime(state)
     try:
-        watcher = state.services["policy_runtime"].watcher
+        watcher = state.policy_runtime.watcher
         async with state.sessionmaker() as session:
             async with session.begin():
                 await announce(session, [1])
@@ -87,7 +87,7 @@ async def test_a_process_that_missed_the_notification_enforces_the_revocation_on
 
     second = create_app(settings, clock=clock)
     async with second.router.lifespan_context(second):
-        watcher = second.state.guichet.services["policy_runtime"].watcher
+        watcher = second.state.guichet.policy_runtime.watcher
         if watcher is not None:
             await watcher.stop()  # this process will miss every notification
         async with sessionmaker() as session, session.begin():

@@ -17,11 +17,11 @@ from sqlalchemy import func, select
 
 from guichet.cli.main import cli
 from guichet.domain import models
+from guichet.domain.ids import from_global_id, to_global_id
 from guichet.domain.models.payments import Payment
 from guichet.domain.models.schedules import Installment, Regularisation, Schedule, ScheduleDebit
 from guichet.domain.payments import reconcile_card_payments
 from guichet.domain.payments.rules import CARD_RECONCILE_AFTER_SECONDS
-from guichet.schema.relay import from_global_id, to_global_id
 from tests.conftest import TEST_NOW
 from tests.factories import make_member, make_organisation
 from tests.factories_card_charges import VISA_OK, ChargeOnlyGateway, ScriptedGateway, use_gateway

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from guichet.domain.ids import to_global_id
 from guichet.execution import executor as fast_execution
-from guichet.schema.relay import to_global_id
 from guichet.server import create_app
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.ids import from_global_id, to_global_id
 from guichet.resolvers.nodes import NODE_RESOLVERS
-from guichet.schema.relay import from_global_id, to_global_id
 from tests.access_ops import OPERATIONS, World
 from tests.factories import make_account, make_line, make_member, make_organisation
 from tests.factories_access import make_invitation

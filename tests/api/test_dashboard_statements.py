@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from guichet.domain.ids import to_global_id
 from guichet.execution.executor import verification_rerun
-from guichet.schema.relay import to_global_id
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from guichet.server import create_app
 from tests.factories import make_member, make_organisation
 from tests.factories_payments import PAY, make_pay_world, pay_input

@@ -173,8 +173,8 @@ async def test_with_introspection_on_validation_errors_help_the_developer(http) 
 
 
 async def test_a_failing_authorization_check_fails_closed(gql, sessionmaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    from guichet.domain.ids import to_global_id
     from guichet.policies.authz import Authorizer
-    from guichet.schema.relay import to_global_id
     from tests.factories import make_account, make_member, make_organisation
 
     async with sessionmaker() as session, session.begin():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from guichet.schema.schema import schema
 from tests.factories import make_account, make_member, make_organisation
 

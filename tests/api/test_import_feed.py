@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from guichet.domain import models
 from guichet.domain.feed import FeedError
-from guichet.domain.feed import importer as importer_module
 from guichet.domain.feed.importer import ImportReport, import_feed_file
 from tests.conftest import TEST_NOW
 from tests.factories import make_account, make_member, make_organisation
@@ -432,14 +431,3 @@ async def test_the_currency_cannot_change_once_invoices_exist(sessionmaker, tmp_
     reason = await refused(sessionmaker, tmp_path, document)
 
     assert reason == "organisations[0] (CI-0123456-A): currency cannot change from XOF to EUR once invoices exist"
-
-
-async def test_schedules_are_refused_when_the_schedules_area_is_absent(sessionmaker, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(importer_module, "SCHEDULES_FEED_MODULE", "guichet.domain.schedules.not_installed")
-    document = basic()
-    document["organisations"][1]["schedules"] = [{"orderNumber": "CMD-2019-000042"}]
-
-    reason = await refused(sessionmaker, tmp_path, document)
-
-    assert reason == "organisations[1].schedules: schedules are not supported by this version of Guichet"
-    assert await snapshot(sessionmaker) == {name: [] for name in TABLES}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.factories_invoices import FLEET_A, FLEET_B, InvoiceWorld, build_world, make_full_invoice
 
 LIST = """

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from guichet.domain import models
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.factories import make_member
 from tests.factories_invoices import InvoiceWorld, build_world
 

@@ -22,7 +22,7 @@ async def test_finance_contact_reads_its_organisation_and_accounts(gql, sessionm
         account = await make_account(session, org)
         await make_line(session, account)
         finance = await make_member(session, org, roles=[("FINANCE", None)])
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     result = await gql(QUERY, {"id": to_global_id("Organisation", org.id)}, token=finance.token)
     assert "errors" not in result, result
@@ -41,7 +41,7 @@ async def test_another_organisation_answers_null(gql, sessionmaker) -> None:
         mine = await make_organisation(session)
         other = await make_organisation(session)
         me = await make_member(session, mine, roles=[("FINANCE", None)])
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     result = await gql(QUERY, {"id": to_global_id("Organisation", other.id)}, token=me.token)
     assert result["data"]["organisation"] is None
@@ -58,7 +58,7 @@ async def test_billing_accounts_and_members_page_with_cursors(gql, sessionmaker)
         accounts = [await make_account(session, org, name=f"Site {i}") for i in range(3)]
         admin = await make_member(session, org, primary_admin=True)
         others = [await make_member(session, org, roles=[("FINANCE", None)]) for _ in range(2)]
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     query = """query($id: ID!, $after: String) { organisation(id: $id) {
       billingAccounts(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { number } } }

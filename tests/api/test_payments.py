@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.payments import Payment
-from guichet.schema.relay import to_global_id
 from tests.conftest import TEST_NOW
 from tests.factories import make_account, make_invoice, make_member, make_organisation
 from tests.factories_payments import PAY, PAYMENT, make_pay_world, pay_input, send_webhook, snapshot

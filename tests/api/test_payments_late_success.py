@@ -394,6 +394,6 @@ async def test_a_page_of_cases_costs_the_same_statements_for_5_and_for_20(app, g
 
 
 def _pk(payment: dict[str, Any]) -> int:
-    from guichet.schema.relay import from_global_id
+    from guichet.domain.ids import from_global_id
 
     return int(from_global_id(payment["id"])[1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.conftest import TEST_NOW
 from tests.factories import make_account, make_invoice, make_member
 from tests.factories_payments import PAY, make_pay_world, pay_input, send_webhook

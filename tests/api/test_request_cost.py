@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from guichet.domain import models
-from guichet.schema.relay import to_global_id
+from guichet.domain.ids import to_global_id
 from tests.api.test_dashboard_statements import counting
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_access import set_permissions

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.schedules import Schedule
 from guichet.domain.schedules.demo import demo_schedules
 from guichet.domain.schedules.feed import import_schedules
-from guichet.schema.relay import to_global_id
 from tests.conftest import TEST_NOW
 from tests.factories import make_member, make_organisation
 from tests.factories_schedules import make_schedule, make_unpaid_schedule

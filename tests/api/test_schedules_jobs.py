@@ -129,7 +129,7 @@ async def test_a_refused_debit_makes_the_plan_unpaid_and_tells_the_customer(sess
 
 
 async def test_regularisation_parts_are_collected_and_clear_the_debt(sessionmaker, gql) -> None:
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     org, jean = await individual(sessionmaker)
     async with sessionmaker() as session, session.begin():
@@ -156,7 +156,7 @@ async def test_regularisation_parts_are_collected_and_clear_the_debt(sessionmake
 
 
 async def test_a_missed_regularisation_part_makes_the_plan_unpaid_again(sessionmaker, gql) -> None:
-    from guichet.schema.relay import to_global_id
+    from guichet.domain.ids import to_global_id
 
     org, jean = await individual(sessionmaker)
     async with sessionmaker() as session, session.begin():

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.schedules import Installment, Regularisation, Schedule, ScheduleDebit
-from guichet.schema.relay import to_global_id
 from tests.factories import make_member, make_organisation
 from tests.factories_schedules import make_schedule, make_unpaid_schedule
 

@@ -233,7 +233,7 @@ async def test_the_back_office_resolves_with_a_resolution_and_closes(http, sessi
 async def test_a_move_is_published_to_the_organisations_subscribers(app, http, sessionmaker) -> None:
     world = await make_sr_world(sessionmaker)
     request = await open_request(sessionmaker, world)
-    broker = app.state.guichet.services[events.SERVICE_KEY]
+    broker = app.state.guichet.broker
 
     async with broker.listen(events.service_requests_topic(world.org.id)) as queue:
         await back_office(http, {"number": request.number, "status": "ACKNOWLEDGED"})

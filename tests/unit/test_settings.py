@@ -28,6 +28,25 @@ def test_password_hashing_defaults_to_rfc_9106() -> None:
     assert load_settings(environ=SECRETS).password_hash_profile == "default"
 
 
+def test_logging_defaults_to_info_text_lines_and_refuses_unknown_values() -> None:
+    settings = load_settings(environ=SECRETS)
+    assert (settings.log_format, settings.log_level) == ("text", "INFO")
+    assert (
+        load_settings(environ={**SECRETS, "GUICHET_LOG_FORMAT": "JSON", "GUICHET_LOG_LEVEL": "debug"}).log_format
+        == "json"
+    )
+    with pytest.raises(SettingsError, match="GUICHET_LOG_FORMAT"):
+        load_settings(environ={**SECRETS, "GUICHET_LOG_FORMAT": "xml"})
+    with pytest.raises(SettingsError, match="GUICHET_LOG_LEVEL"):
+        load_settings(environ={**SECRETS, "GUICHET_LOG_LEVEL": "loud"})
+
+
+def test_no_proxy_is_trusted_unless_named() -> None:
+    assert load_settings(environ=SECRETS).forwarded_allow_ips == ""
+    named = load_settings(environ={**SECRETS, "GUICHET_FORWARDED_ALLOW_IPS": " 10.0.0.0/8,127.0.0.1 "})
+    assert named.forwarded_allow_ips == "10.0.0.0/8,127.0.0.1"
+
+
 def test_each_payment_method_has_its_own_expiry() -> None:
     defaults = load_settings(environ=SECRETS)
     chosen = load_settings(

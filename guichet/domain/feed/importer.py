@@ -15,7 +15,6 @@ area is not installed.
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +38,9 @@ from guichet.domain.feed.parse import (
 )
 from guichet.domain.feed.roles import RoleKey, replace_contact_roles
 from guichet.domain.money import Money
+from guichet.domain.schedules.feed import import_schedules
 from guichet.domain.service_requests.categories import import_category_settings
 
-SCHEDULES_FEED_MODULE = "guichet.domain.schedules.feed"
 CHUNK = 500  # bound on IN (...) lists: SQLite and asyncpg both cap bound parameters
 
 M = TypeVar("M")
@@ -567,16 +566,8 @@ def _check_invoice_update(feed_invoice: FeedInvoice, invoice: models.Invoice, pa
 async def _import_schedules(
     session: AsyncSession, record: FeedOrganisation, org: models.Organisation, *, now: datetime
 ) -> tuple[int, int]:
-    """Hand the organisation's schedules to the schedules area (created, unchanged); refuse them when absent."""
-    path = f"{record.path}.schedules"
-    try:
-        module = importlib.import_module(SCHEDULES_FEED_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name not in (SCHEDULES_FEED_MODULE, "guichet.domain.schedules"):
-            raise
-        raise FeedError(path, "schedules are not supported by this version of Guichet") from None
-    counts: tuple[int, int] = await module.import_schedules(session, org, record.schedules or [], path, now)
-    return counts
+    """Hand the organisation's schedules to the schedules area (created, unchanged)."""
+    return await import_schedules(session, org, record.schedules or [], f"{record.path}.schedules", now)
 
 
 # ---------------------------------------------------------------- service-request categories

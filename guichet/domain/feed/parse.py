@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 
 from guichet.domain.feed.errors import FeedError
 from guichet.domain.money import MoneyError, exponent, parse_amount
+from guichet.policies.rules import ROLES
 
 KINDS = ("BUSINESS", "INDIVIDUAL")
 SERVICE_TYPES = ("FIXED", "MOBILE", "INTERNET")
-ROLES = ("FINANCE", "COMMERCIAL", "MANAGEMENT", "ADMIN")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

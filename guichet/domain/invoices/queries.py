@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 from guichet.domain.errors import DomainError, DomainErrors, ErrorCode
 from guichet.domain.invoices import status as rules
 from guichet.domain.models import BillingAccount, Invoice, InvoiceLine
+from guichet.domain.search import ESCAPE, contains_pattern
 
 _t = Invoice.__table__
 _lines = InvoiceLine.__table__
@@ -143,10 +144,6 @@ class InvoiceOrdering:
         return self.field, text, str(pk)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def normalise_line_number(text: str) -> str:
     """Fleet numbers are stored without spaces ("+2250701020304"); users type them with some."""
     return "".join(text.split())
@@ -190,8 +187,7 @@ def _conditions(
     if criteria.issued_to is not None:
         where.append(_t.c.issue_date <= criteria.issued_to)
     if criteria.search and criteria.search.strip():
-        pattern = f"%{_escape_like(criteria.search.strip().lower())}%"
-        where.append(func.lower(_t.c.number).like(pattern, escape="\\"))
+        where.append(func.lower(_t.c.number).like(contains_pattern(criteria.search), escape=ESCAPE))
     return tuple(where)
 
 

@@ -6,10 +6,12 @@ conditions below filter the same way.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
 from guichet.domain.models.payments import Payment, PaymentInvoice
@@ -41,3 +43,41 @@ def within_accounts(account_ids: Collection[int]) -> ColumnElement[bool]:
         )
     )
     return ~exists(outside)
+
+
+def any_status_condition(statuses: Collection[str], now: datetime) -> ColumnElement[bool]:
+    """Payments whose effective status at `now` is one of `statuses`."""
+    return or_(*(status_condition(s, now) for s in statuses))
+
+
+def organisation_statement(
+    organisation_id: int,
+    *,
+    account_ids: Collection[int] | None,
+    statuses: Collection[str],
+    methods: Collection[str],
+    now: datetime,
+) -> Select[tuple[Payment]]:
+    """The organisation's payments a reader reaching `account_ids` (None: all) sees, filtered."""
+    statement = select(Payment).where(Payment.organisation_id == organisation_id)
+    if account_ids is not None:
+        statement = statement.where(within_accounts(account_ids))
+    if statuses:
+        statement = statement.where(any_status_condition(statuses, now))
+    if methods:
+        statement = statement.where(Payment.method.in_(list(methods)))
+    return statement.execution_options(populate_existing=True)
+
+
+async def invoice_accounts(session: AsyncSession, payment_ids: Sequence[int]) -> dict[int, set[int]]:
+    """payment id -> the billing accounts of the invoices it covers (one query)."""
+    accounts: dict[int, set[int]] = defaultdict(set)
+    for payment_id, account_id in (
+        await session.execute(
+            select(PaymentInvoice.payment_id, models.Invoice.billing_account_id)
+            .join(models.Invoice, models.Invoice.id == PaymentInvoice.invoice_id)
+            .where(PaymentInvoice.payment_id.in_(list(payment_ids)))
+        )
+    ).all():
+        accounts[payment_id].add(account_id)
+    return accounts

@@ -18,11 +18,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
+from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email
 from guichet.domain.models.payments import Payment, PaymentReconciliation
 from guichet.domain.money import Money
 from guichet.domain.payments.queries import within_accounts
-from guichet.domain.payments.rules import global_id
 
 log = logging.getLogger("guichet.payments")
 
@@ -75,7 +75,7 @@ async def open_case(
         action="payment.reconciliation_opened",
         summary=f"Payment {payment.reference}: {unapplied.format('en')} received after the payment had failed "
         f"or expired paid nothing ({words_en}): to refund or allocate",
-        subject_id=global_id("Payment", payment.id),
+        subject_id=to_global_id("Payment", payment.id),
         data={
             "reference": payment.reference,
             "received_minor": received_minor,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -110,6 +109,15 @@ def effective_state(
     return EffectiveState(status, failure_code, completed_at)
 
 
+def visible_within(invoice_accounts: Iterable[int], reach: frozenset[int] | None) -> bool:
+    """Whether a reader reaching these billing accounts (None: all of them) may see a payment.
+
+    A payment covers invoices of several accounts: a reader limited to some accounts sees it
+    only when every invoice it covers is in them (a payment of no invoice is seen by any reader).
+    """
+    return reach is None or all(account in reach for account in invoice_accounts)
+
+
 @dataclass(frozen=True)
 class Allocation:
     invoice_id: int
@@ -143,8 +151,3 @@ def request_fingerprint(secret: str, operation: str, fields: dict[str, object]) 
     """
     canonical = json.dumps({"operation": operation, **fields}, sort_keys=True, separators=(",", ":"), default=str)
     return hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
-
-
-def global_id(type_name: str, pk: int) -> str:
-    """The public ID of an object, for the audit trail (same encoding as guichet.schema.relay)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")

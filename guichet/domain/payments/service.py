@@ -45,6 +45,7 @@ from guichet.domain.gateways.card import (
     charge_outside_transaction,
 )
 from guichet.domain.gateways.orange_money import OrangeMoneyGateway, PendingRequest, SandboxOrangeMoneyGateway
+from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
@@ -61,7 +62,6 @@ from guichet.domain.payments.rules import (
     allocate,
     clean_reason,
     failure_code_from_reason,
-    global_id,
     new_reference,
     normalise_msisdn,
     request_fingerprint,
@@ -384,7 +384,7 @@ async def _pay_once(
             action="payment.created",
             summary=f"Payment {payment.reference} of {amount.format('en')} by {METHOD_WORDS[request.method]} "
             f"for {len(rows)} invoice(s)",
-            subject_id=global_id("Payment", payment.id),
+            subject_id=to_global_id("Payment", payment.id),
             data={"reference": payment.reference, "method": request.method, "invoices": sorted(by_id)},
         )
         await session.flush()
@@ -559,7 +559,7 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         action="payment.succeeded",
         summary=f"Payment {payment.reference} succeeded: {received.format('en')} received"
         + ("" if received_minor == payment.amount_minor else f" of {asked.format('en')} asked"),
-        subject_id=global_id("Payment", payment.id),
+        subject_id=to_global_id("Payment", payment.id),
         data={"reference": payment.reference, "received_minor": received_minor},
     )
     await _email_receipt(session, payment, received, asked, [numbers[i] for i in sorted(numbers)], now)
@@ -608,7 +608,7 @@ async def _fail(
         actor_contact_id=None,
         action=action,
         summary=f"Payment {reference} failed ({failure_code}); its invoices can be paid again",
-        subject_id=global_id("Payment", payment_id),
+        subject_id=to_global_id("Payment", payment_id),
         data={"reference": reference, "failure_code": failure_code},
     )
     return [Change("payment", payment_id, organisation_id)] + [
@@ -824,7 +824,7 @@ async def _late_success(
             action="payment.reopened",
             summary=f"Payment {payment.reference} reopened: the provider confirmed it after it had "
             f"failed ({payment.failure_code or 'unknown'})",
-            subject_id=global_id("Payment", payment.id),
+            subject_id=to_global_id("Payment", payment.id),
             data={"reference": payment.reference, "failure_code": payment.failure_code, "invoices": sorted(claimed)},
         )
         log.warning(

@@ -27,6 +27,7 @@ from guichet.domain.models.schedules import Installment, Schedule, ScheduleDebit
 from guichet.domain.money import Money
 from guichet.domain.schedules import rules
 from guichet.domain.schedules.services import UnitOfWork, refresh, stored_card
+from guichet.policies.rules import Role
 
 if TYPE_CHECKING:
     from guichet.settings import Settings
@@ -189,7 +190,7 @@ async def _collect_one(
 
 async def _recipients(session: AsyncSession, organisation_id: int) -> list[str]:
     """Who hears of a missed debit: the primary admin and the contacts holding FINANCE."""
-    finance = select(models.RoleAssignment.contact_id).where(models.RoleAssignment.role == "FINANCE")
+    finance = select(models.RoleAssignment.contact_id).where(models.RoleAssignment.role == Role.FINANCE)
     rows = (
         await session.execute(
             select(models.Person.email)

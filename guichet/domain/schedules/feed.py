@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
-from guichet.domain.feed import FeedError
+from guichet.domain.feed.errors import FeedError
 from guichet.domain.models.schedules import Installment, Schedule
 from guichet.domain.money import MoneyError, parse_amount
 from guichet.domain.schedules import rules

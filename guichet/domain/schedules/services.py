@@ -33,7 +33,6 @@ from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.gateways.card import (
     CardGateway,
     ChargeResult,
-    SandboxCardGateway,
     charge_outside_transaction,
 )
 from guichet.domain.models.schedules import Installment, Regularisation, Schedule, ScheduleDebit
@@ -43,12 +42,6 @@ from guichet.domain.schedules import rules
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 log = logging.getLogger("guichet.schedules")
 MAX_KEY_LENGTH = 255
-
-
-def card_gateway(services: dict[str, Any]) -> CardGateway:
-    """The configured card provider (services["card_gateway"]), else the sandbox."""
-    gateway = services.get("card_gateway")
-    return gateway if gateway is not None else SandboxCardGateway()
 
 
 def stored_card(schedule: Schedule) -> StoredCard | None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from guichet.domain import models
 from guichet.domain.audit import record_event
 from guichet.domain.errors import DomainError, ErrorCode
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.service_requests import (
     ServiceRequest,
     ServiceRequestComment,
@@ -33,7 +34,6 @@ from guichet.domain.models.service_requests import (
     ServiceRequestLine,
     ServiceRequestStatusChange,
 )
-from guichet.domain.payments.rules import global_id
 from guichet.domain.service_requests import attachments, notify, sla
 from guichet.domain.service_requests.categories import Category, Priority, category_of
 from guichet.domain.service_requests.transitions import (
@@ -268,7 +268,7 @@ async def _audit(
         actor_contact_id=actor_contact_id,
         action=action,
         summary=f"Service request {request.number}: {action.removeprefix('service_request.')}",
-        subject_id=global_id("ServiceRequest", request.id),
+        subject_id=to_global_id("ServiceRequest", request.id),
         data={"number": request.number, "status": request.status, **data},
     )
 
