@@ -21,10 +21,10 @@ from guichet.domain import models
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
-from guichet.policies.rules import ContactAccess
-from guichet.policies.store import load_access
 from guichet.domain.models.service_requests import Attachment, ServiceRequestComment, ServiceRequestStatusChange
 from guichet.domain.service_requests import queries as service_request_queries
+from guichet.policies.rules import ContactAccess
+from guichet.policies.store import load_access
 from guichet.resolvers import invoices, payments, service_requests
 from guichet.resolvers.pagination import Page
 
@@ -163,9 +163,7 @@ class CommentPageByServiceRequestLoader(_Loader):
     """A page of comments by (request, size, cursor): ServiceRequest.comments costs two queries per
     page of requests, not two per request."""
 
-    async def batch_load_fn(
-        self, keys: Sequence[service_requests.CommentsKey]
-    ) -> list[Page[ServiceRequestComment]]:
+    async def batch_load_fn(self, keys: Sequence[service_requests.CommentsKey]) -> list[Page[ServiceRequestComment]]:
         return await service_requests.comment_pages(self.ctx, keys)
 
 

@@ -312,9 +312,7 @@ def _pk(value: str | None, type_name: str, name: str) -> int | None:
     return decode_id(value, type_name, field=["input", name]) if value is not None else None
 
 
-async def create_service_request(
-    ctx: Context, *, decision: Decision | None, new: NewRequestInput
-) -> RequestView:
+async def create_service_request(ctx: Context, *, decision: Decision | None, new: NewRequestInput) -> RequestView:
     """Open a request within the decided WRITE scope (the first one again for a replayed key).
 
     Raise AccessDenied for an ID that is no organisation's, DomainError(NOT_FOUND) for an ID of
@@ -363,7 +361,9 @@ async def add_comment(
     return await _published(ctx, outcome)
 
 
-async def cancel(ctx: Context, *, decision: Decision | None, service_request_id: str, reason: str | None) -> RequestView:
+async def cancel(
+    ctx: Context, *, decision: Decision | None, service_request_id: str, reason: str | None
+) -> RequestView:
     """Withdraw a request before its resolution; raise the service's refusals."""
     decision = _reached(decision)
     pk = request_pk(service_request_id)
@@ -379,9 +379,7 @@ async def confirm_resolution(ctx: Context, *, decision: Decision | None, service
     decision = _reached(decision)
     pk = request_pk(service_request_id)
     await ctx.close()
-    outcome = await services.confirm_resolution(
-        ctx.uow, actor=actor_of(decision), service_request_id=pk, now=ctx.now()
-    )
+    outcome = await services.confirm_resolution(ctx.uow, actor=actor_of(decision), service_request_id=pk, now=ctx.now())
     return await _published(ctx, outcome)
 
 

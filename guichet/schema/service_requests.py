@@ -13,6 +13,7 @@ from enum import Enum
 
 import strawberry
 
+from guichet.domain.errors import DomainError
 from guichet.domain.ids import to_global_id
 from guichet.domain.models.service_requests import Attachment as AttachmentRow
 from guichet.domain.models.service_requests import ServiceRequest as ServiceRequestRow
@@ -20,7 +21,6 @@ from guichet.domain.models.service_requests import ServiceRequestComment as Comm
 from guichet.domain.models.service_requests import ServiceRequestStatusChange as StatusChangeRow
 from guichet.domain.service_requests.categories import CategoryInfo
 from guichet.policies.authz import AccessDenied, NotAuthenticated
-from guichet.domain.errors import DomainError
 from guichet.resolvers import service_requests as resolvers
 from guichet.resolvers.context import Info
 from guichet.resolvers.pagination import Page
@@ -453,9 +453,7 @@ class Mutation:
         ),
         extensions=[requires(*_WRITE, organisation=_ON_ORGANISATION, members_only=True)],
     )
-    async def create_attachment_upload(
-        self, info: Info, input: CreateAttachmentUploadInput
-    ) -> AttachmentUploadPayload:
+    async def create_attachment_upload(self, info: Info, input: CreateAttachmentUploadInput) -> AttachmentUploadPayload:
         ticket = await resolvers.create_attachment_upload(
             info.context,
             decision=decided(info),

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import select
 
+from guichet.domain.models.service_requests import ServiceRequestComment
 from guichet.domain.service_requests.categories import Category
 from tests.conftest import TEST_NOW
 from tests.factories import make_member
@@ -18,9 +19,8 @@ from tests.factories_service_requests import (
     force_status,
     make_sr_world,
     open_request,
-    uow_of,
 )
-from tests.factories_service_requests_gql import FIELDS, LIST, NODE, gid
+from tests.factories_service_requests_gql import FIELDS, LIST, counting, gid, upload_path
 
 CATEGORIES = (
     "query($id: ID!) { serviceRequestCategories(organisationId: $id) { "
@@ -70,14 +70,10 @@ async def test_categories_of_an_organisation_the_viewer_is_not_in_are_forbidden(
     assert [e["extensions"]["code"] for e in response["errors"]] == ["FORBIDDEN"]
 
 
-async def test_the_detail_shows_sla_comments_history_files_and_what_the_viewer_may_do(
-    gql, http, sessionmaker
-) -> None:
+async def test_the_detail_shows_sla_comments_history_files_and_what_the_viewer_may_do(gql, http, sessionmaker) -> None:
     world = await make_sr_world(sessionmaker)
     upload = await announce(sessionmaker, world)
-    await http.put(
-        f"/uploads/{upload_token(upload)}", content=PDF, headers={"Content-Type": "application/pdf"}
-    )
+    await http.put(upload_path(upload), content=PDF, headers={"Content-Type": "application/pdf"})
     request = await open_request(sessionmaker, world, attachment_ids=(upload.attachment.id,))
     await back_office(http, {"number": request.number, "status": "ACKNOWLEDGED"})
     await back_office(http, {"number": request.number, "status": "IN_PROGRESS"})
@@ -136,12 +132,6 @@ async def test_the_detail_shows_sla_comments_history_files_and_what_the_viewer_m
         False,
     )
     assert node["reopenDeadline"] is None
-
-
-def upload_token(upload: Any) -> str:
-    from guichet.domain.service_requests import links
-
-    return links.sign("test-secret-key-0123456789abcdef0123456789", links.UPLOAD, upload.grant, upload.expires_at)
 
 
 async def test_a_resolved_request_may_be_confirmed_or_reopened_until_its_deadline(gql, http, sessionmaker) -> None:
@@ -213,9 +203,9 @@ async def test_the_list_pages_by_cursor(gql, sessionmaker) -> None:
     variables = {"id": gid("Organisation", world.org.id), "first": 2}
 
     page1 = (await gql(LIST, variables, token=world.creator.token))["data"]["organisation"]["serviceRequests"]
-    page2 = (
-        await gql(LIST, {**variables, "after": page1["pageInfo"]["endCursor"]}, token=world.creator.token)
-    )["data"]["organisation"]["serviceRequests"]
+    page2 = (await gql(LIST, {**variables, "after": page1["pageInfo"]["endCursor"]}, token=world.creator.token))[
+        "data"
+    ]["organisation"]["serviceRequests"]
 
     assert [e["node"]["number"] for e in page1["edges"] + page2["edges"]] == numbers[::-1]
     assert (page1["totalCount"], page1["pageInfo"]["hasNextPage"], page2["pageInfo"]["hasNextPage"]) == (
@@ -255,7 +245,9 @@ async def test_node_answers_null_for_a_request_comment_or_file_out_of_scope(gql,
     comment_id = await _first_comment_id(sessionmaker, request.id)
     ids = [gid("ServiceRequest", request.id), gid("ServiceRequestComment", comment_id)]
 
-    inside = await gql("query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }", {"ids": ids}, token=world.colleague.token)
+    inside = await gql(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }", {"ids": ids}, token=world.colleague.token
+    )
     outside = await gql("query($ids: [ID!]!) { nodes(ids: $ids) { __typename } }", {"ids": ids}, token=elsewhere.token)
 
     assert inside == {"data": {"nodes": [{"__typename": "ServiceRequest"}, {"__typename": "ServiceRequestComment"}]}}
@@ -263,10 +255,6 @@ async def test_node_answers_null_for_a_request_comment_or_file_out_of_scope(gql,
 
 
 async def _first_comment_id(sessionmaker: Any, request_id: int) -> int:
-    from sqlalchemy import select
-
-    from guichet.domain.models.service_requests import ServiceRequestComment
-
     async with sessionmaker() as session:
         return (
             await session.execute(
@@ -278,7 +266,7 @@ async def _first_comment_id(sessionmaker: Any, request_id: int) -> int:
 async def test_an_upload_not_yet_attached_is_reachable_only_by_its_uploader(gql, http, sessionmaker) -> None:
     world = await make_sr_world(sessionmaker)
     upload = await announce(sessionmaker, world)
-    await http.put(f"/uploads/{upload_token(upload)}", content=PDF, headers={"Content-Type": "application/pdf"})
+    await http.put(upload_path(upload), content=PDF, headers={"Content-Type": "application/pdf"})
     query = "query($id: ID!) { node(id: $id) { ... on Attachment { filename size } } }"
     variables = {"id": gid("Attachment", upload.attachment.id)}
 
@@ -298,21 +286,17 @@ PAGE = (
 async def test_a_page_of_5_and_a_page_of_50_cost_the_same_statements(app, gql, http, sessionmaker) -> None:
     world = await make_sr_world(sessionmaker)
     for index in range(50):
-        request = await open_request(sessionmaker, world, category=Category.BILLING_CLAIM if index % 2 else Category.INCIDENT)
+        request = await open_request(
+            sessionmaker, world, category=Category.BILLING_CLAIM if index % 2 else Category.INCIDENT
+        )
         await back_office(http, {"number": request.number, "comment": f"Pris en compte {index}"})
     engine = app.state.guichet.engine
     counts: dict[int, int] = {}
     for first in (5, 50):
-        statements: list[str] = []
-
-        def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", before)
-        try:
-            response = await gql(PAGE, {"id": gid("Organisation", world.org.id), "first": first}, token=world.creator.token)
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", before)
+        with counting(engine) as statements:
+            response = await gql(
+                PAGE, {"id": gid("Organisation", world.org.id), "first": first}, token=world.creator.token
+            )
         assert "errors" not in response, response
         assert len(response["data"]["organisation"]["serviceRequests"]["edges"]) == first
         counts[first] = len(statements)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from guichet.domain import models
 from guichet.domain.models.service_requests import (
@@ -225,9 +225,7 @@ async def attachments_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[
         return []
     return list(
         (
-            await session.execute(
-                select(Attachment).where(Attachment.id.in_(list(ids)), Attachment.status == UPLOADED)
-            )
+            await session.execute(select(Attachment).where(Attachment.id.in_(list(ids)), Attachment.status == UPLOADED))
         ).scalars()
     )
 
@@ -239,9 +237,7 @@ async def requests_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Ser
     return list(
         (
             await session.execute(
-                select(ServiceRequest)
-                .where(ServiceRequest.id.in_(list(ids)))
-                .execution_options(populate_existing=True)
+                select(ServiceRequest).where(ServiceRequest.id.in_(list(ids))).execution_options(populate_existing=True)
             )
         ).scalars()
     )
