@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 
@@ -438,7 +439,12 @@ class Query:
         extensions=[requires(*_READ, organisation=_ON_ARGUMENT, members_only=True)],
     )
     async def service_request_categories(
-        self, info: Info, organisation_id: strawberry.ID
+        self,
+        info: Info,
+        organisation_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The organisation's global ID; SLA hours are its own (or the defaults)."),
+        ],
     ) -> list[ServiceRequestCategoryInfo]:
         with refusals_as_errors(info):
             found = await resolvers.service_request_categories(info.context, decision=decided(info))
@@ -551,7 +557,14 @@ class Subscription:
         "read it when it changes. Requires SERVICE_REQUESTS READ."
     )
     async def service_request_updated(
-        self, info: Info, organisation_id: strawberry.ID
+        self,
+        info: Info,
+        organisation_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The organisation's global ID; only requests in the viewer's scope are reported."
+            ),
+        ],
     ) -> AsyncGenerator[ServiceRequest, None]:
         try:
             async for view in resolvers.watch_service_requests(info.context, organisation_id):
