@@ -303,3 +303,58 @@ async def test_a_page_of_5_and_a_page_of_50_cost_the_same_statements(app, gql, h
 
     print(f"statements per page of service requests with every field: {counts}")
     assert counts[5] == counts[50]
+
+
+COMMENTS = (
+    "query($id: ID!, $after: String) { node(id: $id) { ... on ServiceRequest { comments(first: 2, after: $after) { "
+    "totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { body } } } } } }"
+)
+
+
+async def test_comments_page_oldest_first_by_cursor(gql, http, sessionmaker) -> None:
+    world = await make_sr_world(sessionmaker)
+    request = await open_request(sessionmaker, world)
+    for body in ("un", "deux", "trois"):
+        await back_office(http, {"number": request.number, "comment": body})
+    variables = {"id": gid("ServiceRequest", request.id)}
+
+    first = (await gql(COMMENTS, variables, token=world.creator.token))["data"]["node"]["comments"]
+    rest = (await gql(COMMENTS, {**variables, "after": first["pageInfo"]["endCursor"]}, token=world.creator.token))[
+        "data"
+    ]["node"]["comments"]
+
+    assert [e["node"]["body"] for e in first["edges"]] == ["un", "deux"]
+    assert [e["node"]["body"] for e in rest["edges"]] == ["trois"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"], first["pageInfo"]["hasPreviousPage"]) == (
+        3,
+        True,
+        False,
+    )
+    assert (rest["pageInfo"]["hasNextPage"], rest["pageInfo"]["hasPreviousPage"]) == (False, True)
+
+
+async def test_a_follow_up_names_the_request_it_follows_when_the_viewer_may_read_it(gql, sessionmaker) -> None:
+    world = await make_sr_world(sessionmaker)
+    closed = await open_request(sessionmaker, world)
+    await force_status(sessionmaker, closed.id, "CLOSED", at=TEST_NOW)
+    response = await gql(
+        "mutation($input: CreateServiceRequestInput!) { createServiceRequest(input: $input) { "
+        "serviceRequest { id relatedRequest { number status } } errors { code } } }",
+        {
+            "input": {
+                "organisationId": gid("Organisation", world.org.id),
+                "billingAccountId": gid("BillingAccount", world.account.id),
+                "category": "OTHER",
+                "subject": "Suite",
+                "description": "La panne est revenue.",
+                "relatedRequestId": gid("ServiceRequest", closed.id),
+                "idempotencyKey": "follow-up",
+            }
+        },
+        token=world.creator.token,
+    )
+
+    assert response["data"]["createServiceRequest"]["serviceRequest"]["relatedRequest"] == {
+        "number": closed.number,
+        "status": "CLOSED",
+    }

@@ -411,3 +411,28 @@ async def test_an_unknown_or_foreign_request_id_answers_not_found(gql, sessionma
     assert [a["data"]["cancelServiceRequest"]["errors"][0]["code"] for a in answers] == ["NOT_FOUND"] * 3
     assert answers[0] == answers[1]
     assert await snapshot(sessionmaker) == before
+
+
+async def test_six_files_on_one_comment_are_too_many_and_nothing_is_attached(gql, http, sessionmaker) -> None:
+    world = await make_sr_world(sessionmaker)
+    request = await open_request(sessionmaker, world)
+    files = [await _uploaded(gql, http, world, world.creator.token) for _ in range(6)]
+    before = await snapshot(sessionmaker)
+
+    response = await gql(
+        COMMENT,
+        {"input": {"serviceRequestId": gid("ServiceRequest", request.id), "body": "Pièces", "attachmentIds": files}},
+        token=world.creator.token,
+    )
+
+    assert response["data"]["addServiceRequestComment"] == {
+        "serviceRequest": None,
+        "errors": [
+            {
+                "code": "TOO_MANY_ATTACHMENTS",
+                "field": ["input", "attachmentIds"],
+                "message": "At most 5 files may be attached here.",
+            }
+        ],
+    }
+    assert await snapshot(sessionmaker) == before
