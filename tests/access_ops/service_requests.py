@@ -51,30 +51,39 @@ async def _request(session: Any, world: World, *, status: str = "IN_PROGRESS") -
     )
     session.add(comment)
     await session.flush()
-    session.add(
-        Attachment(
-            organisation_id=world.org.id,
-            uploaded_by_contact_id=world.admin.contact_id,
-            filename="constat.pdf",
-            content_type="application/pdf",
-            size=10,
-            status="UPLOADED",
-            storage_key=f"access-{request.id}-{next(_keys)}",
-            file_name=None,
-            service_request_id=request.id,
-            comment_id=comment.id,
-            created_at=TEST_NOW,
-            upload_expires_at=TEST_NOW,
-        )
+    attachment = Attachment(
+        organisation_id=world.org.id,
+        uploaded_by_contact_id=world.admin.contact_id,
+        filename="constat.pdf",
+        content_type="application/pdf",
+        size=10,
+        status="UPLOADED",
+        storage_key=f"access-{request.id}-{next(_keys)}",
+        file_name=None,
+        service_request_id=request.id,
+        comment_id=comment.id,
+        created_at=TEST_NOW,
+        upload_expires_at=TEST_NOW,
     )
+    session.add(attachment)
     await session.flush()
     world.extra.setdefault("service_requests", []).append(request)
+    world.extra["service_request_comment"] = comment
+    world.extra["attachment"] = attachment
     return request
 
 
 async def _read(session: Any, world: World) -> dict[str, Any]:
     request = await _request(session, world)
     return {"id": to_global_id("Organisation", world.org.id), "request": to_global_id("ServiceRequest", request.id)}
+
+
+async def _children(session: Any, world: World) -> dict[str, Any]:
+    await _request(session, world)
+    return {
+        "comment": to_global_id("ServiceRequestComment", world.extra["service_request_comment"].id),
+        "attachment": to_global_id("Attachment", world.extra["attachment"].id),
+    }
 
 
 async def _organisation(session: Any, world: World) -> dict[str, Any]:
@@ -136,6 +145,22 @@ OPERATIONS = [
         setup=_read,
         document="query($request: ID!) { node(id: $request) { ... on ServiceRequest { number "
         "comments { edges { node { id body attachments { id filename } } } } } } }",
+        refused=_node_refused,
+    ),
+    AccessOperation(
+        module="SERVICE_REQUESTS",
+        action="READ",
+        name="node.serviceRequestComment",
+        setup=_children,
+        document="query($comment: ID!) { node(id: $comment) { ... on ServiceRequestComment { body fromSupport } } }",
+        refused=_node_refused,
+    ),
+    AccessOperation(
+        module="SERVICE_REQUESTS",
+        action="READ",
+        name="node.attachment",
+        setup=_children,
+        document="query($attachment: ID!) { node(id: $attachment) { ... on Attachment { filename size } } }",
         refused=_node_refused,
     ),
     AccessOperation(
