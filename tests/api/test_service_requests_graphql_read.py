@@ -303,6 +303,10 @@ async def test_a_page_of_5_and_a_page_of_50_cost_the_same_statements(app, gql, h
 
     print(f"statements per page of service requests with every field: {counts}")
     assert counts[5] == counts[50]
+    # The session, the organisation with the viewer's access, count, page, then one each: billing
+    # accounts, lines, invoices, contacts, comment counts, comment pages, files of the requests,
+    # status history, files of the comments.
+    assert counts[50] <= 13, counts
 
 
 COMMENTS = (
