@@ -10,21 +10,18 @@ the address bar). A frontend can take these links over by setting GUICHET_PUBLIC
 
 from __future__ import annotations
 
-import hashlib
 import html
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from guichet.domain.auth.rules import PURPOSE_ACTIVATE, PURPOSE_RESET
 from guichet.domain.members.rules import PURPOSE_INVITATION
 from guichet.i18n import negotiate_locale
+from guichet.web.asset_files import asset_response
 
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 ASSETS_PREFIX = "/assets/links"
 # The only files served: a closed list, so no path ever reaches the file system from the URL.
 ASSET_TYPES = {
@@ -192,31 +189,8 @@ async def link_page(request: Request) -> Response:
     )
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-@cache
-def load_asset(name: str) -> Asset | None:
-    """The asset called `name`, read once per process; None when it is not one of ASSET_TYPES."""
-    media_type = ASSET_TYPES.get(name)
-    if media_type is None:
-        return None
-    body = (ASSETS_DIR / name).read_bytes()
-    return Asset(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-
-
 async def asset(request: Request) -> Response:
-    found = load_asset(request.path_params["name"])
-    if found is None:
-        return PlainTextResponse("Not Found", status_code=404)
-    headers = {"ETag": found.etag, "Cache-Control": "public, max-age=3600"}
-    if request.headers.get("if-none-match") == found.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(found.body, media_type=found.media_type, headers=headers)
+    return asset_response(request, ASSET_TYPES)
 
 
 def routes() -> list[Route]:
