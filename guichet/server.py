@@ -31,6 +31,7 @@ from guichet.hooks import start_all, stop_all
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import contracts as contract_routes
 from guichet.web import downloads, health, request_json, static, webhooks
 from guichet.web import metrics as metrics_routes
 from guichet.web import service_requests as service_request_routes
@@ -127,6 +128,7 @@ def area_routes() -> list[BaseRoute]:
         *downloads.routes(),
         *webhooks.routes(),
         *service_request_routes.routes(),
+        *contract_routes.routes(),
     ]
 
 

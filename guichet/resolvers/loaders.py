@@ -18,12 +18,13 @@ from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.contracts import queries as contract_queries
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
-from guichet.resolvers import invoices, payments
+from guichet.resolvers import contracts, invoices, payments
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -120,6 +121,33 @@ class ContactByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ContractLinesByContractIdLoader(_Loader):
+    """Contract line rows by contract id: Contract.lines and recurringTotal cost one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await contract_queries.lines_by_contract(session, list(keys))
+        return [found.get(key, []) for key in keys]
+
+
+class ReadableContractByIdLoader(_Loader):
+    """Contracts the viewer may read, by id: BillingScheduleEntry.contract costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[contracts.ContractView | None]:
+        found = await contracts.contracts_by_pk(self.ctx, list(keys))
+        return [found.get(key) for key in keys]
+
+
+class LineByIdLoader(_Loader):
+    """Fleet line rows by id: ContractLine.line costs one query per page, not one per contract line."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[models.Line | None]:
+        async with self.ctx.read() as session:
+            rows = (await session.execute(select(models.Line).where(models.Line.id.in_(keys)))).scalars().all()
+        found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]
+
+
 class Loaders:
     """The request's loaders, one per (entity, key), each built on first use."""
 
@@ -153,6 +181,18 @@ class Loaders:
     @cached_property
     def contact_by_id(self) -> ContactByIdLoader:
         return ContactByIdLoader(self._ctx)
+
+    @cached_property
+    def contract_lines_by_contract_id(self) -> ContractLinesByContractIdLoader:
+        return ContractLinesByContractIdLoader(self._ctx)
+
+    @cached_property
+    def readable_contract_by_id(self) -> ReadableContractByIdLoader:
+        return ReadableContractByIdLoader(self._ctx)
+
+    @cached_property
+    def line_by_id(self) -> LineByIdLoader:
+        return LineByIdLoader(self._ctx)
 
 
 class Deferred:
