@@ -148,17 +148,15 @@ async def entries_by_pk(ctx: Context, pks: list[int]) -> dict[int, queries.Sched
                 .where(ContractLine.id.in_(list(wanted)))
             )
         ).all()
-        contracts: dict[int, Contract] = {}
-        for _, contract in rows:
-            read = await ctx.authz.scope(contract.organisation_id, Module.CONTRACTS, Action.READ)
-            if read.allows(contract.billing_account_id):
-                contracts[contract.id] = contract
-        found: dict[int, queries.ScheduleEntry] = {}
-        by_org: dict[int, list[Contract]] = defaultdict(list)
-        for contract in contracts.values():
-            by_org[contract.organisation_id].append(contract)
+    by_org: dict[int, dict[int, Contract]] = defaultdict(dict)
+    for _, contract in rows:
+        read = await ctx.authz.scope(contract.organisation_id, Module.CONTRACTS, Action.READ)
+        if read.allows(contract.billing_account_id):
+            by_org[contract.organisation_id][contract.id] = contract
+    found: dict[int, queries.ScheduleEntry] = {}
+    async with ctx.read() as session:
         for organisation_id, items in by_org.items():
-            data = await queries.load_data(session, organisation_id, items)
+            data = await queries.load_data(session, organisation_id, list(items.values()))
             for entry in queries.entries_of(data, today=ctx.clock.today(), criteria=queries.ScheduleCriteria()):
                 if entry.pk in wanted.get(entry.line.id, set()):
                     found[entry.pk] = entry
