@@ -145,10 +145,26 @@ async def test_the_schedule_lists_periods_by_invoicing_date_with_their_status(gq
         for n in schedule["edges"]
     ]
     assert rows == [
-        ("CT-2026-0001", "Premier Support", "2026-01-01", "2026-01-31", "2026-01-01", "120000", "INVOICED",
-         {"number": "F-2026-CT-01"}),
-        ("CT-2026-0001", "Mise en service", "2026-01-01", "2026-01-01", "2026-01-01", "150000", "INVOICED",
-         {"number": "F-2026-CT-01"}),
+        (
+            "CT-2026-0001",
+            "Premier Support",
+            "2026-01-01",
+            "2026-01-31",
+            "2026-01-01",
+            "120000",
+            "INVOICED",
+            {"number": "F-2026-CT-01"},
+        ),
+        (
+            "CT-2026-0001",
+            "Mise en service",
+            "2026-01-01",
+            "2026-01-01",
+            "2026-01-01",
+            "150000",
+            "INVOICED",
+            {"number": "F-2026-CT-01"},
+        ),
         ("CT-2026-0001", "Premier Support", "2026-02-01", "2026-02-28", "2026-02-01", "120000", "NOT_INVOICED", None),
         ("CT-2026-0001", "Premier Support", "2026-03-01", "2026-03-31", "2026-03-01", "120000", "NOT_INVOICED", None),
     ]

@@ -10,7 +10,7 @@ import pytest
 from tests.api.test_invoices_download import pdf_text
 from tests.factories_contracts import ContractWorld, build_world
 
-ORG_URL = "query($id: ID!, $f: FileFormat) { organisation(id: $id) { billingScheduleUrl(format: $f, filter: {to: \"2026-02-28\"}) } }"
+ORG_URL = 'query($id: ID!, $f: FileFormat) { organisation(id: $id) { billingScheduleUrl(format: $f, filter: {to: "2026-02-28"}) } }'
 CONTRACT_URLS = "query($id: ID!) { node(id: $id) { ... on Contract { billingScheduleUrl documentUrl } } }"
 
 

@@ -55,7 +55,11 @@ def test_evergreen_periods_run_to_twelve_months_after_today(frequency, start, to
 
 def test_month_ends_are_kept_from_the_anchor() -> None:
     found = rules.periods(
-        frequency=rules.MONTHLY, quantity=1, unit_price_minor=1, start=date(2026, 1, 31), end=date(2026, 4, 30),
+        frequency=rules.MONTHLY,
+        quantity=1,
+        unit_price_minor=1,
+        start=date(2026, 1, 31),
+        end=date(2026, 4, 30),
         today=date(2026, 1, 1),
     )
 
@@ -69,7 +73,11 @@ def test_month_ends_are_kept_from_the_anchor() -> None:
 
 def test_a_one_time_line_is_one_entry_on_its_start() -> None:
     (only,) = rules.periods(
-        frequency=rules.ONE_TIME, quantity=3, unit_price_minor=500, start=date(2026, 5, 2), end=None,
+        frequency=rules.ONE_TIME,
+        quantity=3,
+        unit_price_minor=500,
+        start=date(2026, 5, 2),
+        end=None,
         today=date(2026, 1, 1),
     )
 
