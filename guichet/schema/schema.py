@@ -15,7 +15,16 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import (
+    auth,
+    invoices,
+    members_mutations,
+    organisations,
+    payments,
+    schedules,
+    service_requests,
+    support,
+)
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.limits import operation_limits_rule
@@ -23,15 +32,16 @@ from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    service_requests.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):

@@ -1,7 +1,7 @@
 """contracts: contracts, their lines, and the contract an invoice bills
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
