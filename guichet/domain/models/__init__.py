@@ -36,9 +36,12 @@ __all__ = [
 ]
 
 # Area modules that register their tables on Base.metadata when imported.
+# Contracts (the cross-tenant test looks node types up here).
+from guichet.domain.models import contracts as contracts  # noqa: E402
 from guichet.domain.models import payments as payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
+from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
 
 # The Schedule node type by name (the cross-tenant test looks node types up here).
 from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402
