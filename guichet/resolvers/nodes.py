@@ -36,7 +36,7 @@ async def reachable_nodes(ctx: Context, ids: list[str]) -> list[tuple[str, Any] 
     """
     if len(ids) > MAX_IDS:
         raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": MAX_IDS})
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         return [None] * len(ids)
     wanted: dict[str, set[int]] = defaultdict(set)
     decoded = [from_global_id(i) for i in ids]

@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
+from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
@@ -83,6 +84,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
+        ApiKeyGate,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),
