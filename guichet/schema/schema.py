@@ -15,7 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import api_keys, auth, invoices, members_mutations, organisations, payments, schedules, support
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.key_gate import ApiKeyGate
@@ -31,6 +31,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    api_keys.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
 
