@@ -28,6 +28,7 @@ from guichet.domain.passwords import PasswordHashing
 from guichet.domain.payments import Gateways
 from guichet.events import make_broker
 from guichet.hooks import start_all, stop_all
+from guichet.rate_limits import make_buckets
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
@@ -86,7 +87,10 @@ class GuichetGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        return build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        context = build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        if isinstance(response, Response):
+            context.http_response = response  # status 429 and RateLimit headers (schema/cost.py)
+        return context
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Authenticate a subscription socket: the bearer in connection_init's payload
@@ -148,6 +152,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
         support_channels=tuple(support.load_channels(settings)),
         metrics=Metrics(),
         pdf_renderer=FpdfInvoiceRenderer(),
+        buckets=make_buckets(settings.database_url, settings.redis_url, settings.rate_capacity, settings.rate_restore),
     )
 
 
@@ -160,6 +165,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_tokens=settings.max_tokens,
         max_selections=settings.max_selections,
         introspection=settings.introspection,
+        max_cost=settings.max_query_cost,
+        request_timeout=settings.request_timeout_seconds,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through
     # GET); strawberry refuses mutations over GET, JSON arrays (batching off) and non-JSON POST bodies.

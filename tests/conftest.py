@@ -125,7 +125,9 @@ class GraphQLClient:
         *,
         token: str | None = None,
         lang: str | None = None,
+        extensions: bool = False,
     ) -> dict[str, Any]:
+        """The response body; its `extensions` (the cost every response carries) only when asked."""
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -135,7 +137,10 @@ class GraphQLClient:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == 200, response.text
-        return response.json()
+        body = response.json()
+        if not extensions:
+            body.pop("extensions", None)
+        return body
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A key expires in the future, at most 365 days ahead.",
         "fr": "Une clé expire dans le futur, au plus 365 jours plus tard.",
     },
+    "api_key_documents_invalid": {
+        "en": "Give at most 100 trusted-document ids, each sha256:<64 hex digits>.",
+        "fr": "Donnez au plus 100 identifiants de documents de confiance, chacun sha256:<64 chiffres hexadécimaux>.",
+    },
     "api_key_grace_invalid": {
         "en": "The old secret may stay valid 0 to 72 hours.",
         "fr": "L'ancien secret peut rester valable de 0 à 72 heures.",
@@ -53,6 +57,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "THROTTLED": {
         "en": "Too many requests: retry in {seconds} seconds.",
         "fr": "Trop de requêtes : réessayez dans {seconds} secondes.",
+    },
+    "REQUEST_TIMEOUT": {
+        "en": "The operation took too long and was stopped: ask for less at once.",
+        "fr": "L'opération a pris trop de temps et a été arrêtée : demandez-en moins à la fois.",
     },
     "PERSISTED_QUERY_NOT_FOUND": {
         "en": "PersistedQueryNotFound",

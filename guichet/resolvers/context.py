@@ -89,6 +89,10 @@ class Context:
     _authz: Authorizer | None = None
     # Filled by the request; read by the HTTP layer (e.g. Set-Cookie) when needed.
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The HTTP sub-response (status and headers strawberry copies to the answer); None over WebSocket.
+    http_response: Any = None
+    # The operation's price and the principal's bucket after its debit (schema/cost.py).
+    cost: Any = None
     # The graphql-transport-ws connection_init payload (strawberry sets it on subscription sockets).
     connection_params: dict[str, Any] | None = None
 

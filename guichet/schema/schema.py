@@ -15,8 +15,19 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import api_keys, auth, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import (
+    api_keys,
+    auth,
+    cost,
+    invoices,
+    members_mutations,
+    organisations,
+    payments,
+    schedules,
+    support,
+)
 from guichet.schema.arguments import describe_arguments
+from guichet.schema.cost import ExecutionTimeout, PriceCache, QueryCost, RateLimit
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
@@ -24,7 +35,7 @@ from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, cost.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
@@ -60,6 +71,8 @@ def build_schema(
     max_tokens: int = 1000,
     max_selections: int = 2000,
     introspection: bool = True,
+    max_cost: int = 1000,
+    request_timeout: float = 10.0,
     extra_extensions: list[Any] | None = None,
 ) -> strawberry.Schema:
     """The schema with its per-request extensions (factories, never shared instances: SEC-10).
@@ -78,6 +91,7 @@ def build_schema(
         operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections),
         NoNulInStringLiterals,
     ]
+    prices = PriceCache()  # one per schema: a document is priced once, whatever the request
     extensions: list[Any] = [
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
@@ -85,7 +99,11 @@ def build_schema(
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
+        # Priced first: an operation over the maximum is refused before anything reads the database.
+        lambda: QueryCost(cache=prices, maximum=max_cost),
         ApiKeyGate,
+        RateLimit,
+        lambda: ExecutionTimeout(seconds=request_timeout),
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),

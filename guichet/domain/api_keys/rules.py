@@ -20,6 +20,7 @@ MAX_LIFETIME = timedelta(days=365)
 MAX_GRACE_HOURS = 72
 KEY_ACTIONS = frozenset({Action.READ, Action.EXPORT})
 NAME_MAX = 100
+MAX_DOCUMENT_IDS = 100
 
 
 def new_secret() -> tuple[str, str, str]:
@@ -61,6 +62,22 @@ def check_actions(pairs: list[tuple[str, str]]) -> None:
                 field=["input", "permissions", str(index)],
                 params={"module": module, "action": action},
             )
+
+
+def check_document_ids(ids: list[str] | None) -> list[str] | None:
+    """Distinct ids; raise DomainError(VALIDATION) on input.allowedDocumentIds past 100 or malformed."""
+    if ids is None:
+        return None
+    distinct = list(dict.fromkeys(ids))
+    if len(distinct) > MAX_DOCUMENT_IDS or not all(is_document_id(i) for i in distinct):
+        raise DomainError(ErrorCode.VALIDATION, "api_key_documents_invalid", field=["input", "allowedDocumentIds"])
+    return distinct
+
+
+def is_document_id(value: str) -> bool:
+    """`sha256:` + 64 lowercase hex digits (GraphQL-over-HTTP's documentId)."""
+    digest = value.removeprefix("sha256:")
+    return value.startswith("sha256:") and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
 
 
 def check_grace(hours: int) -> timedelta:

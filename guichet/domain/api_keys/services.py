@@ -191,6 +191,7 @@ async def create_api_key(
     if not pairs:
         raise DomainError(ErrorCode.VALIDATION, "api_key_permissions_empty", field=["input", "permissions"])
     rules.check_actions(pairs)
+    documents = rules.check_document_ids(list(allowed_document_ids) if allowed_document_ids is not None else None)
     async with env.uow() as session:
         creator = await _actor(session, env, person_id=actor_person_id, organisation_id=organisation_id)
         await _check_account(session, organisation_id, billing_account_id)
@@ -202,9 +203,7 @@ async def create_api_key(
             prefix=prefix,
             secret_hash=secret_hash,
             billing_account_id=billing_account_id,
-            allowed_document_ids=list(dict.fromkeys(allowed_document_ids))
-            if allowed_document_ids is not None
-            else None,
+            allowed_document_ids=documents,
             created_by_contact_id=creator.contact_id,
             created_at=env.now,
             expires_at=expires_at,

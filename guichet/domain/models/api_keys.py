@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.domain.models.base import Base, BigId, UTCDateTime, pk
@@ -55,3 +55,15 @@ class ApiKeyPermission(Base):
     module: Mapped[str] = mapped_column(String(30))
     action: Mapped[str] = mapped_column(String(10))
     billing_account_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("billing_accounts.id"))
+
+
+class RateBucket(Base):
+    """One principal's leaky bucket (OPERATIONS.md "Rate limit") when PostgreSQL holds them."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    available: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Whether the last debit fitted: read back by the same statement that debited.
+    last_allowed: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,4 +1,4 @@
-"""api keys: keys (hashed secrets, rotation grace, expiry, revocation) and their permissions
+"""api keys: keys (hashed secrets, rotation grace, expiry, revocation), their permissions, rate buckets, trusted documents
 
 Revision ID: 0012
 Revises: 0009
@@ -83,9 +83,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("api_key_id", "module", "action", "billing_account_id", name="uq_api_key_permissions_row"),
     )
     op.create_index(op.f("ix_api_key_permissions_api_key_id"), "api_key_permissions", ["api_key_id"])
+    op.create_table(
+        "rate_buckets",
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("available", sa.Float(), nullable=False),
+        sa.Column("updated_at", WHEN, nullable=False),
+        sa.Column("last_allowed", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_buckets")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("rate_buckets")
     op.drop_index(op.f("ix_api_key_permissions_api_key_id"), table_name="api_key_permissions")
     op.drop_table("api_key_permissions")
     op.drop_index("ix_api_keys_org_id", table_name="api_keys")

@@ -1,0 +1,12 @@
+"""GraphQL response bodies without the `extensions.cost` every response carries (tests of other matters)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def graphql_body(response: Any) -> dict[str, Any]:
+    """The JSON body of a GraphQL answer, its `extensions` left out."""
+    body = dict(response.json())
+    body.pop("extensions", None)
+    return body
