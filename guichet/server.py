@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 
 from guichet.app_state import AppState
@@ -76,6 +78,17 @@ class GuichetGraphQL(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         """orjson: the same JSON as the standard library's, several times faster for large pages."""
         return orjson.dumps(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's parsing, keeping a POST's `documentId` (GraphQL over HTTP) in the extensions."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.query is None and request.method == "POST":
+            body = self.parse_json(await request.get_body())
+            if isinstance(body, dict) and isinstance(body.get("documentId"), str):
+                data = dataclasses.replace(
+                    data, extensions={**(data.extensions or {}), "documentId": body["documentId"]}
+                )
+        return data
 
     def decode_json(self, data: str | bytes) -> object:
         """Strict and bounded (web/request_json.py); also reads graphql-transport-ws messages."""
@@ -167,6 +180,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         introspection=settings.introspection,
         max_cost=settings.max_query_cost,
         request_timeout=settings.request_timeout_seconds,
+        trusted_documents=settings.trusted_documents,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through
     # GET); strawberry refuses mutations over GET, JSON arrays (batching off) and non-JSON POST bodies.

@@ -24,6 +24,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from guichet.domain.trusted_documents import document_id
 from guichet.i18n import render
 
 # Mutations a key may call (each still checks its own permission and that the object is the key's).
@@ -81,7 +82,8 @@ class ApiKeyGate(SchemaExtension):
 
     async def _refusal(self, context: object) -> GraphQLError | None:
         locale = getattr(context, "locale", "en")
-        if await context.api_key() is None:  # type: ignore[attr-defined]
+        key = await context.api_key()  # type: ignore[attr-defined]
+        if key is None:
             return GraphQLError(render("UNAUTHENTICATED", locale), extensions={"code": "UNAUTHENTICATED"})
         document = self.execution_context.graphql_document
         operation = selected_operation(document, self.execution_context.operation_name)
@@ -92,4 +94,9 @@ class ApiKeyGate(SchemaExtension):
         }
         if refused_for_key(operation, fragments):
             return GraphQLError(render("api_key_forbidden", locale), extensions={"code": "FORBIDDEN"})
+        allowed = key.allowed_document_ids
+        if allowed is not None and document_id(self.execution_context.query or "") not in allowed:
+            return GraphQLError(
+                render("OPERATION_NOT_ALLOWLISTED", locale), extensions={"code": "OPERATION_NOT_ALLOWLISTED"}
+            )
         return None

@@ -33,6 +33,7 @@ from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
+from guichet.schema.trusted_documents import TrustedDocuments
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
 QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, cost.Query)
@@ -73,6 +74,7 @@ def build_schema(
     introspection: bool = True,
     max_cost: int = 1000,
     request_timeout: float = 10.0,
+    trusted_documents: str = "off",
     extra_extensions: list[Any] | None = None,
 ) -> strawberry.Schema:
     """The schema with its per-request extensions (factories, never shared instances: SEC-10).
@@ -93,6 +95,8 @@ def build_schema(
     ]
     prices = PriceCache()  # one per schema: a document is priced once, whatever the request
     extensions: list[Any] = [
+        # First: a document id becomes its document before anything parses it.
+        lambda: TrustedDocuments(mode=trusted_documents),
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCacheReturningSyntaxErrors(maxsize=256),

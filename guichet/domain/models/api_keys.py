@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.domain.models.base import Base, BigId, UTCDateTime, pk
@@ -67,3 +67,16 @@ class RateBucket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Whether the last debit fitted: read back by the same statement that debited.
     last_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TrustedDocument(Base):
+    """A GraphQL document by its id (`sha256:` + hex of its body): from a manifest (trusted), or
+    registered by Apollo's automatic persisted queries (known, not trusted)."""
+
+    __tablename__ = "trusted_documents"
+
+    document_id: Mapped[str] = mapped_column(String(71), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(10))  # "manifest" or "apq"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -91,9 +91,19 @@ def upgrade() -> None:
         sa.Column("last_allowed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_buckets")),
     )
+    op.create_table(
+        "trusted_documents",
+        sa.Column("document_id", sa.String(length=71), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("source", sa.String(length=10), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.PrimaryKeyConstraint("document_id", name=op.f("pk_trusted_documents")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("trusted_documents")
     op.drop_table("rate_buckets")
     op.drop_index(op.f("ix_api_key_permissions_api_key_id"), table_name="api_key_permissions")
     op.drop_table("api_key_permissions")
