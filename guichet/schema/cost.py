@@ -10,15 +10,14 @@
   carries `extensions.cost` (Shopify's shape) and RateLimit-Limit / -Remaining / -Reset headers
   (IETF draft: Reset is the seconds until the bucket is full again). actualQueryCost equals the
   requested cost: nothing is refunded after execution.
-- ExecutionTimeout ends an operation running longer than GUICHET_REQUEST_TIMEOUT (SEC-09; the
-  database has its own statement_timeout on PostgreSQL, guichet/db.py).
+- An operation running longer than GUICHET_REQUEST_TIMEOUT ends with extensions.code TIMEOUT
+  (GuichetSchema.execute, SEC-09; the database has its own statement_timeout on PostgreSQL, guichet/db.py).
 
 Performance: bench/bench_cost.py prints the pricing overhead per request (cached and not).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections import OrderedDict
@@ -176,19 +175,11 @@ class RateLimit(SchemaExtension):
         response.headers["RateLimit-Reset"] = str(bucket.seconds_to_full())
 
 
-class ExecutionTimeout(SchemaExtension):
-    """End an operation running past the request timeout with a coded, masked error (SEC-09)."""
-
-    def __init__(self, *, seconds: float) -> None:
-        self.seconds = seconds
-
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        try:
-            async with asyncio.timeout(self.seconds):
-                yield
-        except TimeoutError:
-            locale = getattr(self.execution_context.context, "locale", "en")
-            _refuse(self, GraphQLError(render("REQUEST_TIMEOUT", locale), extensions={"code": "TIMEOUT"}))
+def timeout_result(locale: str) -> ExecutionResult:
+    """What an operation stopped by the request timeout answers (SEC-09)."""
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(render("REQUEST_TIMEOUT", locale), extensions={"code": "TIMEOUT"})]
+    )
 
 
 @strawberry.type(

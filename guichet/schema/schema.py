@@ -27,7 +27,7 @@ from guichet.schema import (
     support,
 )
 from guichet.schema.arguments import describe_arguments
-from guichet.schema.cost import ExecutionTimeout, PriceCache, QueryCost, RateLimit
+from guichet.schema.cost import PriceCache, QueryCost, RateLimit
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
@@ -107,7 +107,6 @@ def build_schema(
         lambda: QueryCost(cache=prices, maximum=max_cost),
         ApiKeyGate,
         RateLimit,
-        lambda: ExecutionTimeout(seconds=request_timeout),
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),
@@ -122,6 +121,7 @@ def build_schema(
         # "Did you mean" hints name the schema: only while it is public (SEC-14).
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
+    built.request_timeout = request_timeout
     describe_arguments(built._schema)
     return built
 
