@@ -29,6 +29,7 @@ from typing import Any
 import strawberry
 from graphql import ExecutionResult, FragmentDefinitionNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult as StrawberryResult
 
 from guichet.i18n import render
 from guichet.rate_limits import Bucket
@@ -175,11 +176,10 @@ class RateLimit(SchemaExtension):
         response.headers["RateLimit-Reset"] = str(bucket.seconds_to_full())
 
 
-def timeout_result(locale: str) -> ExecutionResult:
+def timeout_result(locale: str) -> StrawberryResult:
     """What an operation stopped by the request timeout answers (SEC-09)."""
-    return ExecutionResult(
-        data=None, errors=[GraphQLError(render("REQUEST_TIMEOUT", locale), extensions={"code": "TIMEOUT"})]
-    )
+    error = GraphQLError(render("REQUEST_TIMEOUT", locale), extensions={"code": "TIMEOUT"})
+    return StrawberryResult(data=None, errors=[error])
 
 
 @strawberry.type(
