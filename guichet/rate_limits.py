@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import DateTime, Float, String, bindparam, text
+from sqlalchemy import BigInteger, DateTime, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -79,26 +79,27 @@ class MemoryBuckets:
         self._state.clear()
 
 
-# Every SET expression reads the row as it was, so the refill is computed once per term.
+# Amounts in thousandths of a point (integer columns). Every SET expression reads the row as it
+# was, so the refill is written out in each term.
+_REFILLED = (
+    "LEAST(:capacity, b.available_milli"
+    " + CAST(FLOOR(GREATEST(0, EXTRACT(EPOCH FROM (:now - b.updated_at))) * :restore) AS BIGINT))"
+)
 _TAKE_SQL = text(
-    """
-    INSERT INTO rate_buckets AS b (key, available, updated_at, last_allowed)
+    f"""
+    INSERT INTO rate_buckets AS b (key, available_milli, updated_at, last_allowed)
     VALUES (:key, CASE WHEN :capacity >= :cost THEN :capacity - :cost ELSE :capacity END, :now, :capacity >= :cost)
     ON CONFLICT (key) DO UPDATE SET
-      last_allowed = LEAST(:capacity, b.available
-                     + GREATEST(0, EXTRACT(EPOCH FROM (:now - b.updated_at))) * :restore) >= :cost,
-      available = LEAST(:capacity, b.available + GREATEST(0, EXTRACT(EPOCH FROM (:now - b.updated_at))) * :restore)
-                  - CASE WHEN LEAST(:capacity, b.available
-                     + GREATEST(0, EXTRACT(EPOCH FROM (:now - b.updated_at))) * :restore) >= :cost
-                    THEN :cost ELSE 0 END,
+      last_allowed = {_REFILLED} >= :cost,
+      available_milli = {_REFILLED} - CASE WHEN {_REFILLED} >= :cost THEN :cost ELSE 0 END,
       updated_at = GREATEST(b.updated_at, :now)
-    RETURNING available, last_allowed
-    """
+    RETURNING available_milli, last_allowed
+    """  # noqa: S608  (a constant: _REFILLED is no input)
 ).bindparams(
     bindparam("key", type_=String()),
-    bindparam("cost", type_=Float()),
-    bindparam("capacity", type_=Float()),
-    bindparam("restore", type_=Float()),
+    bindparam("cost", type_=BigInteger()),
+    bindparam("capacity", type_=BigInteger()),
+    bindparam("restore", type_=BigInteger()),
     bindparam("now", type_=DateTime(timezone=True)),
 )
 
@@ -120,14 +121,14 @@ class PostgresBuckets:
                     _TAKE_SQL,
                     {
                         "key": key,
-                        "cost": float(cost),
-                        "capacity": float(self.capacity),
-                        "restore": self.restore,
+                        "cost": cost * 1000,
+                        "capacity": self.capacity * 1000,
+                        "restore": int(self.restore * 1000),
                         "now": now,
                     },
                 )
             ).one()
-        return Bucket(bool(row[1]), float(row[0]), self.capacity, self.restore, cost)
+        return Bucket(bool(row[1]), row[0] / 1000, self.capacity, self.restore, cost)
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.domain.models.base import Base, BigId, UTCDateTime, pk
@@ -63,7 +63,8 @@ class RateBucket(Base):
     __tablename__ = "rate_buckets"
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    available: Mapped[float] = mapped_column(Float)
+    # Thousandths of a point (no float column anywhere: integers only).
+    available_milli: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Whether the last debit fitted: read back by the same statement that debited.
     last_allowed: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -86,7 +86,7 @@ def upgrade() -> None:
     op.create_table(
         "rate_buckets",
         sa.Column("key", sa.String(length=100), nullable=False),
-        sa.Column("available", sa.Float(), nullable=False),
+        sa.Column("available_milli", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", WHEN, nullable=False),
         sa.Column("last_allowed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_buckets")),
