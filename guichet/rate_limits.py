@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import BigInteger, DateTime, String, bindparam, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -115,6 +116,15 @@ class PostgresBuckets:
         )
 
     async def take(self, key: str, cost: int, now: datetime) -> Bucket:
+        try:
+            return await self._take(key, cost, now)
+        except DBAPIError as error:
+            # A connection PostgreSQL dropped (a restart): the pool is invalidated; retry once.
+            if not error.connection_invalidated:
+                raise
+            return await self._take(key, cost, now)
+
+    async def _take(self, key: str, cost: int, now: datetime) -> Bucket:
         async with self._engine.connect() as connection:
             row = (
                 await connection.execute(

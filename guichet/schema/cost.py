@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from guichet.resolvers.context import Info
 from guichet.resolvers.rate_limits import bucket_key
 from guichet.schema.key_gate import selected_operation
 from guichet.schema.limits import operation_price
+
+log = logging.getLogger("guichet.rate_limits")
 
 
 @dataclass
@@ -150,7 +153,14 @@ class RateLimit(SchemaExtension):
         cost: OperationCost | None = getattr(context, "cost", None)
         buckets = context.app.buckets if cost is not None else None
         if buckets is not None and self.execution_context.result is None:
-            bucket = await buckets.take(await bucket_key(context), cost.requested, context.now())
+            key = await bucket_key(context)
+            try:
+                bucket = await buckets.take(key, cost.requested, context.now())
+            except Exception:
+                # The buckets' store is down: serve (availability first) and say so loudly.
+                log.exception("rate limit store unavailable; operation served unmetered key=%s", key)
+                yield
+                return
             cost.bucket = bucket
             self._headers(context, bucket)
             if not bucket.allowed:
