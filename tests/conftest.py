@@ -126,6 +126,7 @@ class GraphQLClient:
         token: str | None = None,
         lang: str | None = None,
         extensions: bool = False,
+        status: int = 200,
     ) -> dict[str, Any]:
         """The response body; its `extensions` (the cost every response carries) only when asked."""
         headers = {}
@@ -136,7 +137,7 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == status, response.text
         body = response.json()
         if not extensions:
             body.pop("extensions", None)

@@ -24,6 +24,7 @@ from guichet.schema import (
     organisations,
     payments,
     schedules,
+    service_requests,
     support,
 )
 from guichet.schema.arguments import describe_arguments
@@ -36,7 +37,7 @@ from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 from guichet.schema.trusted_documents import TrustedDocuments
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, cost.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query, cost.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
@@ -44,8 +45,9 @@ MUTATION_TYPES: tuple[type, ...] = (
     payments.Mutation,
     schedules.Mutation,
     api_keys.Mutation,
+    service_requests.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):

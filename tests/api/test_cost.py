@@ -87,10 +87,15 @@ async def test_an_operation_over_the_maximum_is_refused_before_any_sql(app, gql,
     variables, token = await _member(sessionmaker)
     await gql(INVOICES, variables, token=token)  # warm start-up caches
 
-    with counting(app.state.guichet.engine) as statements:
+    with counting(app.state.guichet.engine) as anonymous:
+        refused = await gql(TOO_COMPLEX, variables, extensions=True)
+    with counting(app.state.guichet.engine) as signed_in:
         result = await gql(TOO_COMPLEX, variables, token=token, extensions=True, lang="fr")
 
-    assert statements == []
+    assert anonymous == []
+    assert refused["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    # A bearer is checked as the request arrives (401 when it signs no one in): that lookup only.
+    assert len(signed_in) == 1 and "sessions" in signed_in[0]
     assert result["data"] is None
     [error] = result["errors"]
     assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": 10_202, "maximumCost": 1000}
