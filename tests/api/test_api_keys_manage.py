@@ -171,7 +171,7 @@ async def test_rotation_keeps_the_old_secret_for_the_grace_period(gql, sessionma
     assert "errors" not in await gql(INVOICES, org, token=created["secret"])
     assert "errors" not in await gql(INVOICES, org, token=new_secret)
     clock.current += timedelta(hours=2, seconds=1)
-    old = await gql(INVOICES, org, token=created["secret"])
+    old = await gql(INVOICES, org, token=created["secret"], status=401)
     assert old["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert "errors" not in await gql(INVOICES, org, token=new_secret)
 
@@ -187,7 +187,7 @@ async def test_revocation_refuses_the_key_and_shows_in_the_list(gql, sessionmake
         "apiKey": {"status": "REVOKED", "revokedAt": TEST_NOW.isoformat()},
         "errors": [],
     }
-    refused = await gql(INVOICES, org, token=created["secret"])
+    refused = await gql(INVOICES, org, token=created["secret"], status=401)
     assert refused["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     listed = await gql(LIST, {**org, "status": ["REVOKED"]}, token=world["admin"].token)
     assert listed["data"]["organisation"]["apiKeys"] == {

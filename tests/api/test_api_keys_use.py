@@ -2,7 +2,7 @@
 
 The key's permissions and scope decide through the same policy engine; it reaches nothing of
 another organisation, is FORBIDDEN on `viewer` and on mutations, and a revoked, expired or unknown
-key answers a top-level UNAUTHENTICATED on its next request.
+key answers HTTP 401 with a top-level UNAUTHENTICATED on its next request.
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ async def test_a_revoked_key_is_refused_on_its_next_request(gql, sessionmaker) -
     async with sessionmaker() as session, session.begin():
         await session.execute(update(models.ApiKey).values(revoked_at=TEST_NOW))
 
-    result = await gql(INVOICES, variables, token=key.secret)
+    result = await gql(INVOICES, variables, token=key.secret, status=401)
 
-    assert result["data"] is None
+    assert "data" not in result
     assert result["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
 
 
@@ -99,8 +99,8 @@ async def test_an_expired_or_unknown_key_is_refused(gql, sessionmaker) -> None:
     org, _other, key = await _scene(sessionmaker, expires_at=TEST_NOW - timedelta(seconds=1))
     variables = {"id": to_global_id("Organisation", org.id)}
 
-    expired = await gql(INVOICES, variables, token=key.secret)
-    unknown = await gql(INVOICES, variables, token="gk_" + "x" * 43)
+    expired = await gql(INVOICES, variables, token=key.secret, status=401)
+    unknown = await gql(INVOICES, variables, token="gk_" + "x" * 43, status=401)
 
     assert expired["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
     assert unknown["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
