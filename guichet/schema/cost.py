@@ -130,8 +130,8 @@ class QueryCost(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         cost: OperationCost | None = getattr(self.execution_context.context, "cost", None)
-        if cost is None:
-            return {}
+        if cost is None or getattr(self.execution_context.context, "http_response", None) is None:
+            return {}  # subscription events over WebSocket are not responses: priced once, not reported
         body: dict[str, Any] = {"requestedQueryCost": cost.requested, "actualQueryCost": cost.requested}
         if cost.bucket is not None:
             body["actualQueryCost"] = cost.requested if cost.bucket.allowed else 0
