@@ -18,6 +18,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.contracts import queries as contract_queries
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
@@ -25,7 +26,7 @@ from guichet.domain.models.service_requests import Attachment, ServiceRequestCom
 from guichet.domain.service_requests import queries as service_request_queries
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
-from guichet.resolvers import invoices, payments, service_requests
+from guichet.resolvers import contracts, invoices, payments, service_requests
 from guichet.resolvers.pagination import Page
 
 if TYPE_CHECKING:
@@ -123,6 +124,33 @@ class ContactByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ContractLinesByContractIdLoader(_Loader):
+    """Contract line rows by contract id: Contract.lines and recurringTotal cost one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await contract_queries.lines_by_contract(session, list(keys))
+        return [found.get(key, []) for key in keys]
+
+
+class ReadableContractByIdLoader(_Loader):
+    """Contracts the viewer may read, by id: BillingScheduleEntry.contract costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[contracts.ContractView | None]:
+        found = await contracts.contracts_by_pk(self.ctx, list(keys))
+        return [found.get(key) for key in keys]
+
+
+class LineByIdLoader(_Loader):
+    """Fleet line rows by id: ContractLine.line costs one query per page, not one per contract line."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[models.Line | None]:
+        async with self.ctx.read() as session:
+            rows = (await session.execute(select(models.Line).where(models.Line.id.in_(keys)))).scalars().all()
+        found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]
+
+
 class LinesByServiceRequestIdLoader(_Loader):
     """Fleet line rows by service request id: ServiceRequest.lines costs one query per page."""
 
@@ -210,6 +238,17 @@ class Loaders:
         return ContactByIdLoader(self._ctx)
 
     @cached_property
+    def contract_lines_by_contract_id(self) -> ContractLinesByContractIdLoader:
+        return ContractLinesByContractIdLoader(self._ctx)
+
+    @cached_property
+    def readable_contract_by_id(self) -> ReadableContractByIdLoader:
+        return ReadableContractByIdLoader(self._ctx)
+
+    @cached_property
+    def line_by_id(self) -> LineByIdLoader:
+        return LineByIdLoader(self._ctx)
+
     def lines_by_service_request_id(self) -> LinesByServiceRequestIdLoader:
         return LinesByServiceRequestIdLoader(self._ctx)
 
