@@ -131,8 +131,10 @@ class GraphQLClient:
         *,
         token: str | None = None,
         lang: str | None = None,
+        extensions: bool = False,
         status: int = 200,
     ) -> dict[str, Any]:
+        """The response body; its `extensions` (the cost every response carries) only when asked."""
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -142,7 +144,10 @@ class GraphQLClient:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == status, response.text
-        return response.json()
+        body = response.json()
+        if not extensions:
+            body.pop("extensions", None)
+        return body
 
 
 @pytest.fixture

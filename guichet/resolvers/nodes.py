@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import contracts, invoices, members, organisations, payments, schedules, service_requests
+from guichet.resolvers import (
+    api_keys,
+    contracts,
+    invoices,
+    members,
+    organisations,
+    payments,
+    schedules,
+    service_requests,
+)
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -26,6 +35,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Invoice": invoices.readable_invoices,
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
+    "ApiKey": api_keys.readable_keys,
     "Contract": contracts.contracts_by_pk,
     "BillingScheduleEntry": contracts.entries_by_pk,
     "ServiceRequest": service_requests.service_requests_by_pk,
@@ -41,7 +51,7 @@ async def reachable_nodes(ctx: Context, ids: list[str]) -> list[tuple[str, Any] 
     """
     if len(ids) > MAX_IDS:
         raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": MAX_IDS})
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         return [None] * len(ids)
     wanted: dict[str, set[int]] = defaultdict(set)
     decoded = [from_global_id(i) for i in ids]

@@ -17,7 +17,9 @@ from strawberry.tools import merge_types
 
 from guichet.execution.executor import FastExecutor
 from guichet.schema import (
+    api_keys,
     auth,
+    cost,
     invoices,
     members_mutations,
     organisations,
@@ -27,19 +29,23 @@ from guichet.schema import (
     support,
 )
 from guichet.schema.arguments import describe_arguments
+from guichet.schema.cost import PriceCache, QueryCost, RateLimit
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
+from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
+from guichet.schema.trusted_documents import TrustedDocuments
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query, cost.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    api_keys.Mutation,
     service_requests.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
@@ -69,6 +75,9 @@ def build_schema(
     max_tokens: int = 1000,
     max_selections: int = 2000,
     introspection: bool = True,
+    max_cost: int = 1000,
+    request_timeout: float = 10.0,
+    trusted_documents: str = "off",
     extra_extensions: list[Any] | None = None,
     fast_path: bool = True,
 ) -> strawberry.Schema:
@@ -89,13 +98,20 @@ def build_schema(
         operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections),
         NoNulInStringLiterals,
     ]
+    prices = PriceCache()  # one per schema: a document is priced once, whatever the request
     extensions: list[Any] = [
+        # First: a document id becomes its document before anything parses it.
+        lambda: TrustedDocuments(mode=trusted_documents),
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCacheReturningSyntaxErrors(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
+        # Priced first: an operation over the maximum is refused before anything reads the database.
+        lambda: QueryCost(cache=prices, maximum=max_cost),
+        ApiKeyGate,
+        RateLimit,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),
@@ -111,6 +127,7 @@ def build_schema(
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         execution_context_class=FastExecutor if fast_path else None,
     )
+    built.request_timeout = request_timeout
     describe_arguments(built._schema)
     return built
 
