@@ -15,6 +15,7 @@ from guichet.i18n import (
     catalogue_graphql,
     catalogue_invoices,
     catalogue_payments,
+    catalogue_reporting,
     catalogue_schedules,
     catalogue_service_requests,
 )
@@ -32,6 +33,7 @@ for _area in (
     catalogue_schedules,
     catalogue_graphql,
     catalogue_service_requests,
+    catalogue_reporting,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import strawberry
 
@@ -14,6 +15,7 @@ from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers import payments as payment_resolvers
+from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
@@ -43,6 +45,7 @@ from guichet.schema.members import (
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
+from guichet.schema.reporting import SpendingDimension, SpendingRow
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
 
 
@@ -135,6 +138,8 @@ class Organisation(Node):
                 methods=[m.value for m in filter.method or ()] if filter is not None else [],
                 first=first,
                 after=after,
+                created_from=filter.created_from if filter is not None else None,
+                created_to=filter.created_to if filter is not None else None,
             )
         return payment_connection(page, info)
 
@@ -218,6 +223,30 @@ class Organisation(Node):
                 info.context, organisation_id=decision_of(info).membership.organisation_id, first=first, after=after
             )
         return AuditEventConnection.from_page(page, AuditEvent.from_row)
+
+    @strawberry.field(
+        description="Invoiced, paid and due amounts grouped as asked (REPORTS READ), within the viewer's scope.",
+        extensions=[requires(Module.REPORTS, Action.READ)],
+    )
+    async def spending(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from", description="Invoices issued on or after this day.")],
+        to: Annotated[date, strawberry.argument(description="Invoices issued on or before this day.")],
+        group_by: Annotated[
+            list[SpendingDimension],
+            strawberry.argument(description="The dimensions of each row, any of them; none: one row per currency."),
+        ],
+    ) -> list[SpendingRow]:
+        with refusals_as_errors(info):
+            rows = await reporting_resolvers.spending(
+                info.context,
+                decision=decision_of(info),
+                issued_from=from_,
+                issued_to=to,
+                group_by=[d.value for d in group_by],
+            )
+        return [SpendingRow.of(r) for r in rows]
 
 
 @strawberry.type(description="The signed-in person.")
