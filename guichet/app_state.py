@@ -56,6 +56,8 @@ class AppState:
     policy_runtime: PolicyRuntime | None = None
     mail_wakeup: asyncio.Event | None = None
     mail_delivery: OutboxDelivery | None = None
+    # Set by the lifespan (export_worker.start): wakes this process's export worker.
+    export_wakeup: asyncio.Event | None = None
 
     @property
     def policy_engine(self) -> PolicyEngine:
@@ -68,3 +70,8 @@ class AppState:
         """Ask mail delivery (when running) to look at the outbox now rather than at its next poll."""
         if self.mail_wakeup is not None:
             self.mail_wakeup.set()
+
+    def wake_exports(self) -> None:
+        """Ask the export worker (when running) to look for new jobs now."""
+        if self.export_wakeup is not None:
+            self.export_wakeup.set()

@@ -32,6 +32,7 @@ from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
 from guichet.web import downloads, health, request_json, static, webhooks
+from guichet.web import exports as export_routes
 from guichet.web import metrics as metrics_routes
 from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
@@ -127,6 +128,7 @@ def area_routes() -> list[BaseRoute]:
         *downloads.routes(),
         *webhooks.routes(),
         *service_request_routes.routes(),
+        *export_routes.routes(),
     ]
 
 

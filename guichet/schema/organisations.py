@@ -10,6 +10,7 @@ import strawberry
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
+from guichet.resolvers import exports as export_resolvers
 from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
@@ -21,6 +22,7 @@ from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.errors import refusals_as_errors
+from guichet.schema.exports import ExportJob, ExportJobConnection, ExportStatus, export_connection
 from guichet.schema.invoices import (
     Invoice,
     InvoiceConnection,
@@ -248,6 +250,30 @@ class Organisation(Node):
             )
         return [SpendingRow.of(r) for r in rows]
 
+    @strawberry.field(
+        description="The viewer's own export jobs, newest first (REPORTS EXPORT).",
+        extensions=[requires(Module.REPORTS, Action.EXPORT)],
+    )
+    async def exports(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[ExportStatus] | None,
+            strawberry.argument(description="Only the exports in these statuses; all of them when absent."),
+        ] = None,
+    ) -> ExportJobConnection:
+        with refusals_as_errors(info):
+            page = await export_resolvers.list_exports(
+                info.context,
+                decision=decision_of(info),
+                statuses=[s.value for s in status or ()],
+                first=first,
+                after=after,
+            )
+        return export_connection(page, info)
+
 
 @strawberry.type(description="The signed-in person.")
 class Viewer(Node):
@@ -282,6 +308,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Invoice": Invoice.from_view,
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
+    "ExportJob": ExportJob.from_row,
 }
 
 

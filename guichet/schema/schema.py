@@ -15,7 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import auth, exports, invoices, members_mutations, organisations, payments, schedules, support
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.limits import operation_limits_rule
@@ -30,8 +30,9 @@ MUTATION_TYPES: tuple[type, ...] = (
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    exports.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, exports.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):
