@@ -319,3 +319,33 @@ async def test_links_expire_after_seven_days(app, gql, http, sessionmaker, clock
     assert done["urlExpiresAt"] == "2026-12-02T10:00:00+00:00"
     assert (expired["status"], expired["url"]) == ("EXPIRED", None)
     assert response.status_code == 403
+
+
+async def test_a_page_of_5_or_50_exports_costs_the_same_statements(app, gql, sessionmaker) -> None:
+    from sqlalchemy import event
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        for n in range(50):
+            session.add(held_job(world.org.id, world.manager.contact_id, key=f"k{n}", status="CANCELED"))
+    document = """
+    query($id: ID!, $first: Int) { organisation(id: $id) { exports(first: $first) {
+      edges { node { id status kind columns url createdBy { email } } } } } }
+    """
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = app.state.guichet.engine.sync_engine
+    counts = []
+    for first in (5, 50):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            result = await gql(document, {"id": world.org_id, "first": first}, token=world.manager.token)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(result["data"]["organisation"]["exports"]["edges"]) == first
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
