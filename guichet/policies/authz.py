@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
+from guichet.domain.models import Organisation
 from guichet.policies.engine import (
     ALL_ACCOUNTS,
     NO_SCOPE,
@@ -28,7 +29,7 @@ from guichet.policies.engine import (
     intersection,
     organisation_wide,
 )
-from guichet.policies.rules import Action, ContactAccess, Module, default_templates, template_table
+from guichet.policies.rules import KEY_KIND, Action, ContactAccess, Module, default_templates, template_table
 from guichet.policies.store import load_viewer_access
 
 __all__ = [
@@ -66,12 +67,20 @@ class ViewerLike(Protocol):
     person_id: int
 
 
+class KeyLike(Protocol):
+    """An API key principal (ACCESS.md rule 14): its organisation and its access, read this request."""
+
+    api_key_id: int
+    organisation_id: int
+    access: ContactAccess
+
+
 class AccessRequest(Protocol):
     """What the Authorizer needs of a request: who asks, a read session, a unit of work, the time."""
 
     request_id: str
 
-    def viewer(self) -> Awaitable[ViewerLike | None]: ...
+    def principal(self) -> Awaitable[ViewerLike | KeyLike | None]: ...
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
@@ -82,9 +91,13 @@ class AccessRequest(Protocol):
 
 @dataclass(frozen=True)
 class Membership:
+    """Who acts in the organisation: a contact, or an API key (`api_key_id` set, `contact_id` 0,
+    which matches no contact: a key is never its creator)."""
+
     contact_id: int
     organisation_id: int
     is_primary_admin: bool
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,11 @@ class Authorizer:
     async def _load_access(self, organisation_id: int) -> ContactAccess | None:
         """One statement: the viewer's active contact, its roles, grants and denials (and the
         organisation's row, left in the read session's identity map for organisation(id:))."""
-        viewer = await self._request.viewer()
+        viewer = await self._request.principal()
         if viewer is None:
             return None
+        if not hasattr(viewer, "person_id"):
+            return await self._load_key_access(viewer, organisation_id)  # type: ignore[arg-type]
         async with self._request.read() as session:
             organisation, access = await load_viewer_access(session, organisation_id, viewer.person_id)
         # Held for the request: the session's identity map is weak, and organisation(id:) reads it next.
@@ -135,11 +150,22 @@ class Authorizer:
         self._engine.sync(access)
         return access
 
+    async def _load_key_access(self, key: KeyLike, organisation_id: int) -> ContactAccess | None:
+        """A key reaches its own organisation only; its rows were read with the key this request."""
+        if key.organisation_id != organisation_id:
+            return None
+        async with self._request.read() as session:
+            self._organisations[organisation_id] = await session.get(Organisation, organisation_id)
+        self._engine.sync(key.access)
+        return key.access
+
     async def membership(self, organisation_id: int) -> Membership | None:
         """The viewer's active membership of the organisation, or None (looked up once per request)."""
         access = await self.access(organisation_id)
         if access is None:
             return None
+        if access.kind == KEY_KIND:
+            return Membership(0, organisation_id, False, api_key_id=access.contact_id)
         return Membership(access.contact_id, organisation_id, access.is_primary_admin)
 
     async def scope(self, organisation_id: int, module: Module, action: Action) -> AccountScope:
@@ -160,14 +186,19 @@ class Authorizer:
 
         A member's refusal is recorded once per request in the audit trail (access.denied).
         """
-        viewer = await self._request.viewer()
+        viewer = await self._request.principal()
         if viewer is None:
             raise NotAuthenticated()
         membership = await self.membership(organisation_id)
         if membership is None:
             log.warning(
                 "access refused: not a member",
-                extra={"person_id": viewer.person_id, "organisation_id": organisation_id, "access_module": module},
+                extra={
+                    "person_id": getattr(viewer, "person_id", None),
+                    "api_key_id": getattr(viewer, "api_key_id", None),
+                    "organisation_id": organisation_id,
+                    "access_module": module,
+                },
             )
             raise AccessDenied(module, action)
         if not await self.allowed(organisation_id, module, action):
@@ -189,6 +220,7 @@ class Authorizer:
             "access refused",
             extra={
                 "contact_id": membership.contact_id,
+                "api_key_id": membership.api_key_id,
                 "organisation_id": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,
@@ -200,10 +232,15 @@ class Authorizer:
                 session,
                 at=self._request.now(),
                 organisation_id=membership.organisation_id,
-                actor_contact_id=membership.contact_id,
+                actor_contact_id=membership.contact_id if membership.api_key_id is None else None,
                 action="access.denied",
                 summary=f"{module} {action} refused",
-                data={"module": module, "action": action, "request_id": self._request.request_id},
+                data={
+                    "module": module,
+                    "action": action,
+                    "request_id": self._request.request_id,
+                    **({"apiKeyId": membership.api_key_id} if membership.api_key_id is not None else {}),
+                },
             )
 
     async def visible_accounts(self, organisation_id: int) -> AccountScope:
@@ -218,4 +255,5 @@ class Authorizer:
             accounts.add(account_id)
         if access.grants:
             return ALL_ACCOUNTS
+        accounts |= {account for _m, _a, account in access.account_grants}
         return AccountScope(False, frozenset(accounts))

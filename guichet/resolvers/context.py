@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -22,6 +22,8 @@ from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
 from guichet.i18n import negotiate_locale
 from guichet.policies.authz import Authorizer, Decision
+from guichet.policies.rules import ContactAccess
+from guichet.policies.store import authenticate_key
 from guichet.resolvers.loaders import Loaders
 from guichet.settings import Settings
 
@@ -49,6 +51,26 @@ class SignedIn:
     last_name: str | None
 
 
+# A bearer token starting so is an API key's secret (ACCESS.md rule 14), never a session token.
+API_KEY_PREFIX = "gk_"
+# lastUsedAt is written at most once a minute (OPERATIONS.md): one UPDATE a minute per busy key.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class KeyPrincipal:
+    """The API key that authenticated this request: a principal of its organisation, no person."""
+
+    api_key_id: int
+    organisation_id: int
+    name: str
+    access: ContactAccess
+    allowed_document_ids: tuple[str, ...] | None
+
+
+Principal = SignedIn | KeyPrincipal
+
+
 @dataclass
 class Context:
     """One request: who asks, in which language, its read session, loaders and access decisions."""
@@ -61,7 +83,7 @@ class Context:
     loaders: Loaders = field(init=False)
     # What each field's declared permission decided, by the field's path (schema.permissions.decided).
     decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
-    _viewer_task: asyncio.Future[SignedIn | None] | None = None
+    _viewer_task: asyncio.Future[Principal | None] | None = None
     _read_session: AsyncSession | None = None
     _read_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _authz: Authorizer | None = None
@@ -119,15 +141,47 @@ class Context:
         self._authz = None
         self._viewer_task = None
 
-    async def viewer(self) -> SignedIn | None:
-        """The signed-in person, from the bearer token's live session (looked up once per request)."""
+    async def principal(self) -> Principal | None:
+        """Who asks: the signed-in person or the API key of the bearer token (looked up once per request)."""
         if self._viewer_task is None:
             self._viewer_task = asyncio.ensure_future(self._load_viewer())
         return await asyncio.shield(self._viewer_task)
 
-    async def _load_viewer(self) -> SignedIn | None:
+    async def viewer(self) -> SignedIn | None:
+        """The signed-in person, from the bearer token's live session; None for an API key."""
+        found = await self.principal()
+        return found if isinstance(found, SignedIn) else None
+
+    async def api_key(self) -> KeyPrincipal | None:
+        """The API key of the bearer token, when it is a usable one."""
+        found = await self.principal()
+        return found if isinstance(found, KeyPrincipal) else None
+
+    @property
+    def presents_api_key(self) -> bool:
+        """Whether the bearer token is shaped as an API key (a refused one answers UNAUTHENTICATED)."""
+        return bool(self.bearer_token and self.bearer_token.startswith(API_KEY_PREFIX))
+
+    async def _load_key(self, secret: str) -> KeyPrincipal | None:
+        """The usable key of this secret (fresh every request: a revocation anywhere holds at once)."""
+        now = self.now()
+        async with self.read() as session:
+            found = await authenticate_key(session, token_hash(secret), now)
+        if found is None:
+            return None
+        key, access = found
+        last = key.last_used_at
+        if last is None or (now - last).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
+            async with self.uow() as session:
+                await session.execute(update(models.ApiKey).where(models.ApiKey.id == key.id).values(last_used_at=now))
+        allowed = tuple(key.allowed_document_ids) if key.allowed_document_ids is not None else None
+        return KeyPrincipal(key.id, key.organisation_id, key.name, access, allowed)
+
+    async def _load_viewer(self) -> Principal | None:
         if not self.bearer_token:
             return None
+        if self.presents_api_key:
+            return await self._load_key(self.bearer_token)
         parameters = {"token_hash": token_hash(self.bearer_token), "now": self.now()}
         try:
             async with self.read() as session:
@@ -158,7 +212,7 @@ class Context:
     def sign_in_as(self, viewer: SignedIn) -> None:
         """The rest of this operation runs as `viewer` (just signed in by login or activateAccount),
         so fields under the returned session (viewer.organisations.me ...) see its memberships."""
-        future: asyncio.Future[SignedIn | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
         future.set_result(viewer)
         self._viewer_task = future
         self._authz = None

@@ -21,7 +21,7 @@ from guichet.domain.invoices.queries import InvoiceCriteria
 from guichet.domain.models.exports import ExportJob
 from guichet.domain.reporting import jobs, sources
 from guichet.domain.reporting.transitions import ACTIVE
-from guichet.policies.authz import AccessDenied, Decision, NotAuthenticated, intersection
+from guichet.policies.authz import AccessDenied, Decision, Membership, NotAuthenticated, intersection
 from guichet.policies.rules import Action, Module
 from guichet.resolvers.pagination import Page, paginate_by_id
 from guichet.resolvers.payments import holding_no_connection
@@ -38,8 +38,15 @@ class PaymentCriteria:
     created_to: datetime | None
 
 
+def _principal_of(membership: Membership) -> jobs.Principal:
+    """A contact, or an API key (whose exports are its own, not its creator's)."""
+    if membership.api_key_id is not None:
+        return jobs.Principal(contact_id=None, api_key_id=membership.api_key_id)
+    return jobs.Principal(contact_id=membership.contact_id)
+
+
 def _principal(decision: Decision) -> jobs.Principal:
-    return jobs.Principal(contact_id=decision.membership.contact_id)
+    return _principal_of(decision.membership)
 
 
 def _summary(kind: str, data: dict[str, Any], scoped: bool) -> str:
@@ -163,6 +170,13 @@ async def list_exports(
         return await paginate_by_id(session, statement, ExportJob.id, first=first, after=after, descending=True)
 
 
+async def export_api_key(ctx: Context, api_key_id: int | None) -> Any:
+    """The key that started an export, if the viewer may read keys (INTEGRATIONS READ), batched."""
+    if api_key_id is None:
+        return None
+    return await ctx.loaders.readable_api_key_by_id.load(api_key_id)
+
+
 async def exports_by_pk(ctx: Context, pks: list[int]) -> dict[int, ExportJob]:
     """The viewer's own exports by primary key (node / nodes; REPORTS EXPORT in their organisation)."""
     async with ctx.read() as session:
@@ -180,7 +194,7 @@ async def exports_by_pk(ctx: Context, pks: list[int]) -> dict[int, ExportJob]:
         membership = await ctx.authz.membership(row.organisation_id)
         if membership is None or not await ctx.authz.allowed(row.organisation_id, Module.REPORTS, Action.EXPORT):
             continue
-        if row.principal == jobs.Principal(contact_id=membership.contact_id).key:
+        if row.principal == _principal_of(membership).key:
             found[row.id] = row
     return found
 

@@ -120,6 +120,16 @@ class ContactByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ReadableApiKeyByIdLoader(_Loader):
+    """API keys the viewer may read, by id: prevents one query per export job's `apiKey`."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        from guichet.resolvers.api_keys import readable_keys
+
+        found = await readable_keys(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
 class Loaders:
     """The request's loaders, one per (entity, key), each built on first use."""
 
@@ -153,6 +163,10 @@ class Loaders:
     @cached_property
     def contact_by_id(self) -> ContactByIdLoader:
         return ContactByIdLoader(self._ctx)
+
+    @cached_property
+    def readable_api_key_by_id(self) -> ReadableApiKeyByIdLoader:
+        return ReadableApiKeyByIdLoader(self._ctx)
 
 
 class Deferred:

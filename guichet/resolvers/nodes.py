@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import exports, invoices, members, organisations, payments, schedules
+from guichet.resolvers import api_keys, exports, invoices, members, organisations, payments, schedules
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -27,6 +27,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
     "ExportJob": exports.exports_by_pk,
+    "ApiKey": api_keys.readable_keys,
 }
 
 
@@ -37,7 +38,7 @@ async def reachable_nodes(ctx: Context, ids: list[str]) -> list[tuple[str, Any] 
     """
     if len(ids) > MAX_IDS:
         raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": MAX_IDS})
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         return [None] * len(ids)
     wanted: dict[str, set[int]] = defaultdict(set)
     decoded = [from_global_id(i) for i in ids]

@@ -189,7 +189,7 @@ async def pay_invoices(
 
 
 async def _require_viewer(ctx: Context) -> None:
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         raise NotAuthenticated()
 
 
@@ -227,7 +227,7 @@ async def _watch_payment(ctx: Context, payment_id: str) -> AsyncIterator[Payment
         while True:
             await queue.get()
             await ctx.refresh()
-            if await ctx.viewer() is None:
+            if await ctx.principal() is None:
                 return
             found = (await payments_by_pk(ctx, [pk])).get(pk)
             if found is None:

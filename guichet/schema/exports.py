@@ -26,9 +26,11 @@ from guichet.schema.permissions import decided, input_object, input_organisation
 from guichet.schema.relay import Connection, Node
 
 if TYPE_CHECKING:
+    from guichet.schema.api_keys import ApiKey
     from guichet.schema.members import Contact
 
 ContactRef = Annotated["Contact", strawberry.lazy("guichet.schema.members")]
+ApiKeyRef = Annotated["ApiKey", strawberry.lazy("guichet.schema.api_keys")]
 
 
 @strawberry.enum(description="What an export job writes.")
@@ -80,6 +82,7 @@ class ExportJob(Node):
     url_expires_at: datetime | None = strawberry.field(description="When the link stops working.")
     error_message: str | None = strawberry.field(description="Why it failed, when it did.")
     created_by_id: strawberry.Private[int | None]
+    api_key_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: ExportJobRow, info: Info) -> ExportJob:
@@ -112,6 +115,7 @@ class ExportJob(Node):
             url_expires_at=row.url_expires_at if status == transitions.COMPLETED else None,
             error_message=row.error_message,
             created_by_id=row.created_by_contact_id,
+            api_key_id=row.api_key_id,
         )
 
     @strawberry.field(description="The contact who started it (null for a key's export or a departed contact).")
@@ -120,6 +124,13 @@ class ExportJob(Node):
 
         found = await member_resolvers.contact(info.context, self.created_by_id)
         return Contact.from_rows(*found) if found is not None else None
+
+    @strawberry.field(description="The API key that started it, when a key did (null unless you may read keys).")
+    async def api_key(self, info: Info) -> ApiKeyRef | None:
+        from guichet.schema.api_keys import ApiKey
+
+        found = await resolvers.export_api_key(info.context, self.api_key_id)
+        return ApiKey.of(found, info.context.now()) if found is not None else None
 
 
 ExportJobConnection = Connection[ExportJob]

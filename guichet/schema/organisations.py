@@ -10,6 +10,7 @@ import strawberry
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
+from guichet.resolvers import api_keys as api_key_resolvers
 from guichet.resolvers import exports as export_resolvers
 from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
@@ -19,6 +20,7 @@ from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers.context import Info, SignedIn
+from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.errors import refusals_as_errors
@@ -274,6 +276,24 @@ class Organisation(Node):
             )
         return export_connection(page, info)
 
+    @strawberry.field(
+        description="The organisation's API keys, newest first (module INTEGRATIONS, READ).",
+        extensions=[requires(Module.INTEGRATIONS, Action.READ)],
+    )
+    async def api_keys(
+        self, info: Info, first: int | None = None, after: str | None = None, status: list[ApiKeyStatus] | None = None
+    ) -> ApiKeyConnection:
+        now = info.context.now()
+        with refusals_as_errors(info):
+            page = await api_key_resolvers.list_api_keys(
+                info.context,
+                organisation_id=decision_of(info).membership.organisation_id,
+                statuses=[s.value for s in status or ()],
+                first=first,
+                after=after,
+            )
+        return ApiKeyConnection.from_page(page, lambda view: ApiKey.of(view, now))
+
 
 @strawberry.type(description="The signed-in person.")
 class Viewer(Node):
@@ -309,6 +329,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
     "ExportJob": ExportJob.from_row,
+    "ApiKey": lambda view, info: ApiKey.of(view, info.context.now()),
 }
 
 

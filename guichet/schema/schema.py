@@ -15,9 +15,20 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, exports, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import (
+    api_keys,
+    auth,
+    exports,
+    invoices,
+    members_mutations,
+    organisations,
+    payments,
+    schedules,
+    support,
+)
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
+from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
@@ -31,6 +42,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     payments.Mutation,
     schedules.Mutation,
     exports.Mutation,
+    api_keys.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, exports.Subscription)
 
@@ -84,6 +96,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
+        ApiKeyGate,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),

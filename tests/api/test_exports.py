@@ -349,3 +349,30 @@ async def test_a_page_of_5_or_50_exports_costs_the_same_statements(app, gql, ses
         assert len(result["data"]["organisation"]["exports"]["edges"]) == first
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+async def test_an_api_key_exports_only_what_it_may_read_and_sees_only_its_exports(gql, http, sessionmaker) -> None:
+    from tests.factories_api_keys import make_api_key
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        key = await make_api_key(
+            session,
+            world.org,
+            permissions=[("INVOICES", "READ", world.account_b.id), ("REPORTS", "EXPORT", world.account_b.id)],
+            created_by=world.manager.contact_id,
+        )
+        payments_key = await make_api_key(session, world.org, permissions=[("REPORTS", "EXPORT", None)])
+
+    started = await _start(gql, world, key.secret)
+    done = await wait_final(gql, started["export"]["id"], key.secret)
+    no_read = await gql(START, start_input(world, kind="PAYMENTS"), token=payments_key.secret)
+
+    assert started["errors"] == [] and started["export"]["createdBy"] is None
+    rows = _csv(await download(http, done["url"]))
+    assert sorted(r[1] for r in rows[1:]) == sorted(i.number for i in world.invoices[3:])
+    assert no_read["errors"][0]["extensions"] == {"code": "FORBIDDEN", "module": "PAYMENTS", "action": "READ"}
+    # The key's export is its own: its creator does not see it, the key cancels nothing else.
+    assert (await gql(NODE, {"id": started["export"]["id"]}, token=world.manager.token))["data"]["node"] is None
+    listed = await gql(LIST_EXPORTS, {"id": world.org_id}, token=key.secret)
+    assert [e["node"]["id"] for e in listed["data"]["organisation"]["exports"]["edges"]] == [started["export"]["id"]]

@@ -39,7 +39,7 @@ class ExportChange:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who starts, sees and cancels an export: a contact, or an API key (contact_id then its creator's, if any)."""
+    """Who starts, sees and cancels an export: a contact, or an API key (then contact_id is None)."""
 
     contact_id: int | None
     api_key_id: int | None = None
