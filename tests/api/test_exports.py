@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from guichet import events
 from guichet.domain.ids import to_global_id
 from guichet.domain.invoices.pdf import FpdfInvoiceRenderer
 from guichet.domain.models.exports import ExportJob
@@ -376,3 +377,41 @@ async def test_an_api_key_exports_only_what_it_may_read_and_sees_only_its_export
     assert (await gql(NODE, {"id": started["export"]["id"]}, token=world.manager.token))["data"]["node"] is None
     listed = await gql(LIST_EXPORTS, {"id": world.org_id}, token=key.secret)
     assert [e["node"]["id"] for e in listed["data"]["organisation"]["exports"]["edges"]] == [started["export"]["id"]]
+
+
+async def test_export_updated_streams_progress_until_completed(app, gql, sessionmaker, tmp_path) -> None:
+    from guichet.resolvers.context import build_context
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        job = held_job(world.org.id, world.manager.contact_id, key="watched", lease_minutes=-1)
+        session.add(job)
+    export_id = to_global_id("ExportJob", job.id)
+    context = build_context(app.state.guichet, None, headers={"authorization": f"Bearer {world.manager.token}"})
+    stream = await app.state.schema.subscribe(
+        "subscription($id: ID!) { exportUpdated(exportId: $id) { id status rowCount } }",
+        variable_values={"id": export_id},
+        context_value=context,
+    )
+    try:
+        first = await asyncio.wait_for(anext(stream), timeout=20)
+        seen = [first.data["exportUpdated"]]
+        state = app.state.guichet
+        worker = ExportWorker(
+            state.sessionmaker,
+            state.clock,
+            store=ExportStore(Path(state.settings.files_dir)),
+            renderer=FpdfInvoiceRenderer(),
+            publish=lambda changes: events.publish(state.broker, changes),
+            batch_size=2,
+        )
+        await worker.run_pending()
+        while seen[-1]["status"] != "COMPLETED":
+            result = await asyncio.wait_for(anext(stream), timeout=20)
+            assert not result.errors, result.errors
+            seen.append(result.data["exportUpdated"])
+    finally:
+        await stream.aclose()
+
+    assert seen[0] == {"id": export_id, "status": "RUNNING", "rowCount": None}
+    assert seen[-1] == {"id": export_id, "status": "COMPLETED", "rowCount": 5}
