@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
 from guichet.domain.models import Organisation
+from guichet.logs import set_organisation
 from guichet.policies.engine import (
     ALL_ACCOUNTS,
     NO_SCOPE,
@@ -189,15 +190,20 @@ class Authorizer:
         viewer = await self._request.principal()
         if viewer is None:
             raise NotAuthenticated()
+        set_organisation(organisation_id)
         membership = await self.membership(organisation_id)
         if membership is None:
             log.warning(
                 "access refused: not a member",
                 extra={
-                    "person_id": getattr(viewer, "person_id", None),
-                    "api_key_id": getattr(viewer, "api_key_id", None),
-                    "organisation_id": organisation_id,
+                    "event": "access.refused",
+                    "actor": f"api_key:{viewer.api_key_id}"
+                    if getattr(viewer, "api_key_id", None) is not None
+                    else f"person:{getattr(viewer, 'person_id', None)}",
+                    "organisation": organisation_id,
                     "access_module": module,
+                    "access_action": action,
+                    "request_id": self._request.request_id,
                 },
             )
             raise AccessDenied(module, action)
@@ -219,9 +225,11 @@ class Authorizer:
         log.warning(
             "access refused",
             extra={
-                "contact_id": membership.contact_id,
-                "api_key_id": membership.api_key_id,
-                "organisation_id": membership.organisation_id,
+                "event": "access.refused",
+                "actor": f"api_key:{membership.api_key_id}"
+                if membership.api_key_id is not None
+                else f"contact:{membership.contact_id}",
+                "organisation": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,
                 "request_id": self._request.request_id,

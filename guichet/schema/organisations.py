@@ -16,6 +16,7 @@ from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
+from guichet.resolvers import payment_reconciliations as reconciliation_resolvers
 from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
@@ -46,6 +47,7 @@ from guichet.schema.members import (
     InvitationStatus,
     MemberFilter,
 )
+from guichet.schema.payment_reconciliations import PaymentReconciliationConnection, reconciliation_connection
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
@@ -146,6 +148,20 @@ class Organisation(Node):
                 created_to=filter.created_to if filter is not None else None,
             )
         return payment_connection(page, info)
+
+    @strawberry.field(
+        description="Money providers confirmed after its payment had failed or expired that paid no invoice, "
+        "newest first: cases for finance to refund or allocate (module PAYMENTS, READ).",
+        extensions=[requires(Module.PAYMENTS, Action.READ)],
+    )
+    async def payment_reconciliations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PaymentReconciliationConnection:
+        with refusals_as_errors(info):
+            page = await reconciliation_resolvers.list_reconciliations(
+                info.context, organisation_id=self.pk, decision=decision_of(info), first=first, after=after
+            )
+        return reconciliation_connection(page, info)
 
     @strawberry.field(
         description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).",
