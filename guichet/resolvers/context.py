@@ -219,7 +219,7 @@ class Context:
     async def credentials_refused(self) -> bool:
         """True when the request sent an Authorization header that signs no one in: a malformed
         header, or a bearer that is unknown, expired or ended. No header at all is anonymous, not refused."""
-        return self.has_authorization and await self.viewer() is None
+        return self.has_authorization and await self.principal() is None
 
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
