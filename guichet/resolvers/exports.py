@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from guichet import events
 from guichet.domain.errors import DomainError, DomainErrors, ErrorCode
-from guichet.domain.ids import decode_id, pk_of
+from guichet.domain.ids import decode_id, pk_of, to_global_id
 from guichet.domain.invoices.queries import InvoiceCriteria
 from guichet.domain.models.exports import ExportJob
 from guichet.domain.reporting import jobs, sources
@@ -54,6 +54,8 @@ def _summary(kind: str, data: dict[str, Any], scoped: bool) -> str:
     for group in ("invoice", "payment"):
         for name, value in sorted((data.get(group) or {}).items()):
             if value not in (None, [], False, ""):
+                if name == "billing_account_id":
+                    value = to_global_id("BillingAccount", int(value))
                 shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
                 parts.append(f"{name}: {shown}")
     if data.get("from") or data.get("to"):
