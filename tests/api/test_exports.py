@@ -415,3 +415,84 @@ async def test_export_updated_streams_progress_until_completed(app, gql, session
 
     assert seen[0] == {"id": export_id, "status": "RUNNING", "rowCount": None}
     assert seen[-1] == {"id": export_id, "status": "COMPLETED", "rowCount": 5}
+
+
+async def test_schedules_export_lists_the_organisation_plans_for_organisation_wide_readers(
+    gql, http, sessionmaker
+) -> None:
+    from tests.factories_schedules import make_schedule
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        plans = [
+            await make_schedule(session, world.org, purchase="12796"),
+            await make_schedule(session, world.org, purchase="9000"),
+        ]
+
+    whole = await _start(gql, world, world.manager.token, kind="SCHEDULES")
+    scoped = await _start(gql, world, world.finance_a.token, kind="SCHEDULES")
+    whole_done = await wait_final(gql, whole["export"]["id"], world.manager.token)
+    scoped_done = await wait_final(gql, scoped["export"]["id"], world.finance_a.token)
+
+    rows = _csv(await download(http, whole_done["url"]))
+    assert [(r[0], r[1], r[5], r[7]) for r in rows[1:]] == [
+        (to_global_id("Schedule", p.id), p.order_number, a, p.currency)
+        for p, a in zip(plans, ("12796", "9000"), strict=True)
+    ]
+    assert scoped_done["rowCount"] == 0
+    assert _csv(await download(http, scoped_done["url"])) == [scoped_done["columns"]]
+
+
+async def test_service_requests_export_follows_the_list_scope(gql, http, sessionmaker) -> None:
+    from tests.factories import make_member
+    from tests.factories_service_requests import make_sr_world, open_request
+
+    world = await make_sr_world(sessionmaker)
+    request = await open_request(sessionmaker, world)
+    async with sessionmaker() as session, session.begin():
+        manager = await make_member(session, world.org, roles=[("MANAGEMENT", None)])
+        outsider = await make_member(session, world.org, roles=[("FINANCE", world.other_account.id)])
+    start = {
+        "input": {
+            "organisationId": to_global_id("Organisation", world.org.id),
+            "kind": "SERVICE_REQUESTS",
+            "format": "JSONL",
+            "idempotencyKey": "sr",
+        }
+    }
+
+    mine = (await gql(START, start, token=manager.token))["data"]["startExport"]["export"]
+    theirs = (await gql(START, start, token=outsider.token))["data"]["startExport"]["export"]
+    done = await wait_final(gql, mine["id"], manager.token)
+    other = await wait_final(gql, theirs["id"], outsider.token)
+
+    [line] = [json.loads(x) for x in (await download(http, done["url"])).decode().splitlines()]
+    assert (line["id"], line["number"], line["status"]) == (
+        to_global_id("ServiceRequest", request.id),
+        request.number,
+        "SUBMITTED",
+    )
+    assert line["billing_account_id"] == to_global_id("BillingAccount", world.account.id)
+    assert other["rowCount"] == 0
+
+
+async def test_audit_export_holds_the_trail_as_it_was_at_start(gql, http, sessionmaker) -> None:
+    from tests.factories import make_member
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        admin = await make_member(session, world.org, roles=[("ADMIN", None), ("MANAGEMENT", None)])
+    await gql(START, start_input(world, kind="AUDIT_EVENTS"), token=world.commercial.token)  # refused: audited
+    trail = await gql(
+        "query($id: ID!) { organisation(id: $id) { auditEvents(first: 100) { edges { node { id action } } } } }",
+        {"id": world.org_id},
+        token=admin.token,
+    )
+    listed = sorted(e["node"]["id"] for e in trail["data"]["organisation"]["auditEvents"]["edges"])
+
+    started = await _start(gql, world, admin.token, kind="AUDIT_EVENTS", file_format="JSONL")
+    done = await wait_final(gql, started["export"]["id"], admin.token)
+
+    lines = [json.loads(x) for x in (await download(http, done["url"])).decode().splitlines()]
+    assert sorted(line["id"] for line in lines) == listed and listed
+    assert "access.denied" in {line["action"] for line in lines}
