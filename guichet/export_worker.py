@@ -133,14 +133,40 @@ class ExportWorker:
         if self.publish is not None:
             await self.publish([ExportChange("export", job.id, job.organisation_id)])
 
+    async def purge_expired(self) -> int:
+        """Delete the files of exports whose link lapsed (they read EXPIRED); answer how many."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(ExportJob.id, ExportJob.organisation_id, ExportJob.file_name)
+                    .where(
+                        ExportJob.status == transitions.COMPLETED,
+                        ExportJob.url_expires_at <= now,
+                        ExportJob.file_name.is_not(None),
+                    )
+                    .limit(100)
+                )
+            ).all()
+            for row in rows:
+                self.store.discard(self.store.path(row.organisation_id, row.file_name))
+                await session.execute(
+                    update(ExportJob)
+                    .where(ExportJob.id == row.id)
+                    .values(file_name=None)
+                    .execution_options(synchronize_session=False)
+                )
+        return len(rows)
+
     async def run_pending(self) -> int:
-        """Claim and run every due job, one after the other; answer how many this pass ran."""
+        """Claim and run every due job, one after the other, then purge lapsed files; answer how many ran."""
         ran = 0
         for job_id, attempt in await self.due():
             job = await self.claim(job_id, attempt)
             if job is not None:
                 await self.run(job)
                 ran += 1
+        await self.purge_expired()
         return ran
 
     async def run(self, job: ExportJob) -> None:

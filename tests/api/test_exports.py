@@ -320,6 +320,11 @@ async def test_links_expire_after_seven_days(app, gql, http, sessionmaker, clock
     assert done["urlExpiresAt"] == "2026-12-02T10:00:00+00:00"
     assert (expired["status"], expired["url"]) == ("EXPIRED", None)
     assert response.status_code == 403
+    # The worker's next pass deletes the lapsed file.
+    folder = Path(app.state.guichet.settings.files_dir) / "exports" / str(world.org.id)
+    assert [p.name for p in folder.iterdir()] != []
+    await _worker(app, Path()).run_pending()
+    assert [p.name for p in folder.iterdir()] == []
 
 
 async def test_a_page_of_5_or_50_exports_costs_the_same_statements(app, gql, sessionmaker) -> None:
