@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import api_keys, exports, invoices, members, organisations, payments, schedules
+from guichet.resolvers import api_keys, exports, invoices, members, organisations, payments, schedules, service_requests
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -26,6 +26,9 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Invoice": invoices.readable_invoices,
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
+    "ServiceRequest": service_requests.service_requests_by_pk,
+    "ServiceRequestComment": service_requests.comments_by_pk,
+    "Attachment": service_requests.attachments_by_pk,
     "ExportJob": exports.exports_by_pk,
     "ApiKey": api_keys.readable_keys,
 }

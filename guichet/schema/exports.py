@@ -21,7 +21,7 @@ from guichet.resolvers.pagination import Page
 from guichet.schema.common import Action, Module, UserError
 from guichet.schema.invoices import InvoiceFilter, criteria_from
 from guichet.schema.payloads import payload_mutation
-from guichet.schema.payments import PaymentFilter, stream_error
+from guichet.schema.payments import PaymentFilter, _stream_error
 from guichet.schema.permissions import decided, input_object, input_organisation, requires
 from guichet.schema.relay import Connection, Node
 
@@ -237,4 +237,4 @@ class Subscription:
             async for row in resolvers.watch_export(info.context, export_id):
                 yield ExportJob.from_row(row, info)
         except (NotAuthenticated, AccessDenied, DomainError) as error:
-            raise stream_error(error, info) from None
+            raise _stream_error(error, info) from None

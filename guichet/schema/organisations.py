@@ -20,6 +20,7 @@ from guichet.resolvers import payment_reconciliations as reconciliation_resolver
 from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
+from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
@@ -53,6 +54,14 @@ from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.reporting import SpendingDimension, SpendingRow
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
+from guichet.schema.service_requests import (
+    Attachment,
+    ServiceRequest,
+    ServiceRequestComment,
+    ServiceRequestConnection,
+    ServiceRequestFilter,
+    service_request_connection,
+)
 
 
 @strawberry.type(description="A customer: a company with its contacts, or a private individual.")
@@ -245,6 +254,40 @@ class Organisation(Node):
         return AuditEventConnection.from_page(page, AuditEvent.from_row)
 
     @strawberry.field(
+        description="Service requests of the viewer's scope, shared by its contacts, newest first "
+        "(module SERVICE_REQUESTS, READ).",
+        extensions=[requires(Module.SERVICE_REQUESTS, Action.READ)],
+    )
+    async def service_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ServiceRequestFilter | None = None,
+    ) -> ServiceRequestConnection:
+        with refusals_as_errors(info):
+            decision = decision_of(info)
+            page = await service_request_resolvers.list_service_requests(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision,
+                criteria=service_request_resolvers.criteria_of(
+                    decision=decision,
+                    statuses=[s.value for s in filter.status or ()] if filter is not None else [],
+                    categories=[c.value for c in filter.category or ()] if filter is not None else [],
+                    billing_account_id=str(filter.billing_account_id)
+                    if filter is not None and filter.billing_account_id is not None
+                    else None,
+                    line_number=filter.line_number if filter is not None else None,
+                    created_by_me=filter.created_by_me if filter is not None else None,
+                    search=filter.search if filter is not None else None,
+                ),
+                first=first,
+                after=after,
+            )
+        return service_request_connection(page)
+
+    @strawberry.field(
         description="Invoiced, paid and due amounts grouped as asked (REPORTS READ), within the viewer's scope.",
         extensions=[requires(Module.REPORTS, Action.READ)],
     )
@@ -344,6 +387,9 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Invoice": Invoice.from_view,
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
+    "ServiceRequest": lambda view, info: ServiceRequest.of(view),
+    "ServiceRequestComment": lambda row, info: ServiceRequestComment.from_row(row),
+    "Attachment": lambda row, info: Attachment.from_row(row),
     "ExportJob": ExportJob.from_row,
     "ApiKey": lambda view, info: ApiKey.of(view, info.context.now()),
 }

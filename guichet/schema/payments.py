@@ -186,7 +186,7 @@ class Mutation:
         return PayInvoicesPayload(payment=Payment.for_reader(row, info), errors=[])
 
 
-def stream_error(error: Exception, info: Info) -> GraphQLError:
+def _stream_error(error: Exception, info: Info) -> GraphQLError:
     """A subscription's refusal as the top-level error that ends it."""
     if isinstance(error, NotAuthenticated):
         return unauthenticated(info)
@@ -207,7 +207,7 @@ class Subscription:
             async for row in resolvers.watch_payment(info.context, payment_id):
                 yield Payment.for_reader(row, info)
         except (NotAuthenticated, AccessDenied, DomainError) as error:
-            raise stream_error(error, info) from None
+            raise _stream_error(error, info) from None
 
     @strawberry.subscription(
         description="Invoices of an organisation whose status or amount due changed. Requires INVOICES READ."
@@ -219,4 +219,4 @@ class Subscription:
             async for view in invoice_resolvers.watch_invoices(info.context, organisation_id):
                 yield Invoice.from_view(view, info)
         except (NotAuthenticated, AccessDenied, DomainError) as error:
-            raise stream_error(error, info) from None
+            raise _stream_error(error, info) from None

@@ -24,6 +24,7 @@ from guichet.schema import (
     organisations,
     payments,
     schedules,
+    service_requests,
     support,
 )
 from guichet.schema.arguments import describe_arguments
@@ -34,7 +35,7 @@ from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
@@ -43,8 +44,9 @@ MUTATION_TYPES: tuple[type, ...] = (
     schedules.Mutation,
     exports.Mutation,
     api_keys.Mutation,
+    service_requests.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, exports.Subscription)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription, exports.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):
