@@ -2,7 +2,8 @@
 
 The link (guichet.domain.reporting.links) names the organisation and the export; a tampered,
 expired or malformed link, or one whose export is no longer COMPLETED (cancelled, removed),
-answers the same bare 403. The file is streamed from disk, never read into memory.
+answers the same bare 403. The file is streamed from disk, never read into memory; each download
+is written to the audit trail (export.downloaded: the link is the credential, so no actor).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from guichet.app_state import AppState
+from guichet.domain.audit import record_event
+from guichet.domain.ids import to_global_id
 from guichet.domain.models.exports import ExportJob
 from guichet.domain.reporting import links, transitions
 from guichet.domain.reporting.files import CONTENT_TYPES, ExportStore
@@ -40,6 +43,17 @@ async def download_export(request: Request) -> Response:
     path = ExportStore(Path(state.settings.files_dir)).path(job.organisation_id, job.file_name)
     if not path.is_file():
         return PlainTextResponse("Forbidden", status_code=403, headers=_NO_STORE)
+    async with state.sessionmaker() as session, session.begin():
+        await record_event(
+            session,
+            at=now,
+            organisation_id=job.organisation_id,
+            actor_contact_id=None,
+            action="export.downloaded",
+            subject_id=to_global_id("ExportJob", job.id),
+            summary=f"Export {job.kind} ({job.format}) downloaded",
+            data={"principal": job.principal},
+        )
     return FileResponse(
         path,
         media_type=CONTENT_TYPES[job.format],

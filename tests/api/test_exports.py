@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from guichet import events
 from guichet.domain.ids import to_global_id
 from guichet.domain.invoices.pdf import FpdfInvoiceRenderer
+from guichet.domain.models import AuditEvent
 from guichet.domain.models.exports import ExportJob
 from guichet.domain.reporting.files import ExportStore
 from guichet.export_worker import ExportWorker, LostClaim
@@ -95,6 +96,10 @@ async def test_invoice_csv_equals_the_list_for_the_same_filter(gql, http, sessio
     )
     assert done["rowCount"] == len(expected) == 4
     assert body.endswith(b"\r\n") and not body.startswith(b"\xef\xbb\xbf")
+    async with sessionmaker() as session:
+        actions = (await session.execute(select(AuditEvent.action, AuditEvent.subject_id))).all()
+    assert ("export.started", started["export"]["id"]) in actions
+    assert ("export.downloaded", started["export"]["id"]) in actions
 
 
 async def test_invoice_lines_jsonl_carry_their_invoice_and_neutralise_formulas(gql, http, sessionmaker) -> None:
