@@ -59,6 +59,8 @@ class AppState:
     mail_delivery: OutboxDelivery | None = None
     # The principals' leaky buckets (guichet/rate_limits.py); closed by the lifespan.
     buckets: Buckets | None = None
+    # Set by the lifespan (export_worker.start): wakes this process's export worker.
+    export_wakeup: asyncio.Event | None = None
 
     @property
     def policy_engine(self) -> PolicyEngine:
@@ -71,3 +73,8 @@ class AppState:
         """Ask mail delivery (when running) to look at the outbox now rather than at its next poll."""
         if self.mail_wakeup is not None:
             self.mail_wakeup.set()
+
+    def wake_exports(self) -> None:
+        """Ask the export worker (when running) to look for new jobs now."""
+        if self.export_wakeup is not None:
+            self.export_wakeup.set()

@@ -6,8 +6,12 @@ payment-event broker; each sets its AppState fields and leaves a closer.
 
 from __future__ import annotations
 
-from guichet import mailer
+from pathlib import Path
+
+from guichet import events, export_worker, mailer
 from guichet.app_state import AppState, Closer
+from guichet.domain.reporting.files import ExportStore
+from guichet.domain.reporting.jobs import ExportChange
 from guichet.policies import runtime
 
 
@@ -33,6 +37,29 @@ def start_mail_delivery(state: AppState) -> Closer | None:
     return stop
 
 
+def start_exports(state: AppState) -> Closer:
+    """Run export jobs in this process's background: state.export_wakeup."""
+
+    async def publish(changes: list[ExportChange]) -> None:
+        await events.publish(state.broker, changes)
+
+    worker = export_worker.ExportWorker(
+        state.sessionmaker,
+        state.clock,
+        store=ExportStore(Path(state.settings.files_dir)),
+        renderer=state.pdf_renderer,
+        publish=publish,
+    )
+    running = export_worker.start(worker)
+    state.export_wakeup = running.wakeup
+
+    async def stop() -> None:
+        state.export_wakeup = None
+        await running.stop()
+
+    return stop
+
+
 async def start_all(state: AppState) -> list[Closer]:
     closers = [await start_policy_runtime(state)]
     mail = start_mail_delivery(state)
@@ -42,6 +69,7 @@ async def start_all(state: AppState) -> list[Closer]:
     closers.append(state.broker.close)
     if state.buckets is not None:
         closers.append(state.buckets.close)
+    closers.append(start_exports(state))
     return closers
 
 

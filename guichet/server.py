@@ -39,6 +39,7 @@ from guichet.schema.schema import build_schema
 from guichet.settings import Settings
 from guichet.web import contracts as contract_routes
 from guichet.web import downloads, health, links, request_json, static, webhooks
+from guichet.web import exports as export_routes
 from guichet.web import metrics as metrics_routes
 from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
@@ -191,6 +192,7 @@ def area_routes() -> list[BaseRoute]:
         *links.routes(),
         *service_request_routes.routes(),
         *contract_routes.routes(),
+        *export_routes.routes(),
     ]
 
 

@@ -25,6 +25,7 @@ PUBLIC = {
     ("Mutation", "acceptInvitation"): "authorised by its single-use token",
     ("Subscription", "paymentUpdated"): "authenticated at connection, authorised per event",
     ("Subscription", "invoiceUpdated"): "authenticated at connection, authorised per event",
+    ("Subscription", "exportUpdated"): "authenticated at connection, only the viewer's own exports",
     ("Subscription", "serviceRequestUpdated"): "authenticated at connection, authorised per event",
 }
 

@@ -16,6 +16,7 @@ from guichet.i18n import (
     catalogue_integrations,
     catalogue_invoices,
     catalogue_payments,
+    catalogue_reporting,
     catalogue_schedules,
     catalogue_service_requests,
 )
@@ -33,6 +34,7 @@ for _area in (
     catalogue_schedules,
     catalogue_graphql,
     catalogue_service_requests,
+    catalogue_reporting,
     catalogue_integrations,
 ):
     for _key, _texts in _area.MESSAGES.items():

@@ -197,9 +197,9 @@ class Authorizer:
                 "access refused: not a member",
                 extra={
                     "event": "access.refused",
-                    "actor": f"person:{viewer.person_id}"
-                    if hasattr(viewer, "person_id")
-                    else f"api_key:{getattr(viewer, 'api_key_id', None)}",
+                    "actor": f"api_key:{viewer.api_key_id}"
+                    if getattr(viewer, "api_key_id", None) is not None
+                    else f"person:{getattr(viewer, 'person_id', None)}",
                     "organisation": organisation_id,
                     "access_module": module,
                     "access_action": action,
@@ -226,9 +226,9 @@ class Authorizer:
             "access refused",
             extra={
                 "event": "access.refused",
-                "actor": f"contact:{membership.contact_id}"
-                if membership.api_key_id is None
-                else f"api_key:{membership.api_key_id}",
+                "actor": f"api_key:{membership.api_key_id}"
+                if membership.api_key_id is not None
+                else f"contact:{membership.contact_id}",
                 "organisation": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,

@@ -151,6 +151,16 @@ class LineByIdLoader(_Loader):
         return [found.get(key) for key in keys]
 
 
+class ReadableApiKeyByIdLoader(_Loader):
+    """API keys the viewer may read, by id: prevents one query per export job's `apiKey`."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        from guichet.resolvers.api_keys import readable_keys
+
+        found = await readable_keys(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
 class LinesByServiceRequestIdLoader(_Loader):
     """Fleet line rows by service request id: ServiceRequest.lines costs one query per page."""
 
@@ -249,6 +259,10 @@ class Loaders:
     def line_by_id(self) -> LineByIdLoader:
         return LineByIdLoader(self._ctx)
 
+    def readable_api_key_by_id(self) -> ReadableApiKeyByIdLoader:
+        return ReadableApiKeyByIdLoader(self._ctx)
+
+    @cached_property
     def lines_by_service_request_id(self) -> LinesByServiceRequestIdLoader:
         return LinesByServiceRequestIdLoader(self._ctx)
 

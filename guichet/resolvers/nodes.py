@@ -11,6 +11,7 @@ from guichet.domain.ids import from_global_id
 from guichet.resolvers import (
     api_keys,
     contracts,
+    exports,
     invoices,
     members,
     organisations,
@@ -41,6 +42,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "ServiceRequest": service_requests.service_requests_by_pk,
     "ServiceRequestComment": service_requests.comments_by_pk,
     "Attachment": service_requests.attachments_by_pk,
+    "ExportJob": exports.exports_by_pk,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -78,17 +79,24 @@ async def list_payments(
     methods: list[str],
     first: int | None,
     after: str | None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
 ) -> Page[PaymentRow]:
     """The organisation's payments, newest first, filtered and limited to the decided scope.
 
-    Raise DomainError(VALIDATION) for a bad `first` or cursor.
+    Raise DomainError(VALIDATION) for a bad `first` or cursor, or a creation range that ends
+    before it starts.
     """
+    if created_from is not None and created_to is not None and created_to < created_from:
+        raise DomainError(ErrorCode.VALIDATION, "payment_created_range", field=["filter", "createdTo"])
     statement = organisation_statement(
         organisation_id,
         account_ids=decision.scope.account_filter,
         statuses=statuses,
         methods=methods,
         now=ctx.now(),
+        created_from=created_from,
+        created_to=created_to,
     )
     async with ctx.read() as session:
         return await paginate_by_id(session, statement, PaymentRow.id, first=first, after=after, descending=True)

@@ -40,6 +40,8 @@ BY_FIELD = {
     "its current state comes first, then every change.",
     "Subscription.invoiceUpdated.organisationId": "The organisation's global ID; only invoices in the "
     "viewer's scope are reported.",
+    "Subscription.exportUpdated.exportId": "The export's global ID (from `startExport`); its current state "
+    "comes first, then every change until it is final.",
 }
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import strawberry
 
@@ -11,12 +12,14 @@ from guichet.domain import models
 from guichet.domain.ids import to_global_id
 from guichet.resolvers import api_keys as api_key_resolvers
 from guichet.resolvers import contracts as contract_resolvers
+from guichet.resolvers import exports as export_resolvers
 from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers import payment_reconciliations as reconciliation_resolvers
 from guichet.resolvers import payments as payment_resolvers
+from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers.context import Info, SignedIn
@@ -35,6 +38,7 @@ from guichet.schema.contracts import (
     schedule_criteria,
 )
 from guichet.schema.errors import refusals_as_errors
+from guichet.schema.exports import ExportJob, ExportJobConnection, ExportStatus, export_connection
 from guichet.schema.invoices import (
     Invoice,
     InvoiceConnection,
@@ -60,6 +64,7 @@ from guichet.schema.payment_reconciliations import PaymentReconciliationConnecti
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
+from guichet.schema.reporting import SpendingDimension, SpendingRow
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
 from guichet.schema.service_requests import (
     Attachment,
@@ -160,6 +165,8 @@ class Organisation(Node):
                 methods=[m.value for m in filter.method or ()] if filter is not None else [],
                 first=first,
                 after=after,
+                created_from=filter.created_from if filter is not None else None,
+                created_to=filter.created_to if filter is not None else None,
             )
         return payment_connection(page, info)
 
@@ -372,6 +379,54 @@ class Organisation(Node):
             )
         return service_request_connection(page)
 
+    @strawberry.field(
+        description="Invoiced, paid and due amounts grouped as asked (REPORTS READ), within the viewer's scope.",
+        extensions=[requires(Module.REPORTS, Action.READ)],
+    )
+    async def spending(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from", description="Invoices issued on or after this day.")],
+        to: Annotated[date, strawberry.argument(description="Invoices issued on or before this day.")],
+        group_by: Annotated[
+            list[SpendingDimension],
+            strawberry.argument(description="The dimensions of each row, any of them; none: one row per currency."),
+        ],
+    ) -> list[SpendingRow]:
+        with refusals_as_errors(info):
+            rows = await reporting_resolvers.spending(
+                info.context,
+                decision=decision_of(info),
+                issued_from=from_,
+                issued_to=to,
+                group_by=[d.value for d in group_by],
+            )
+        return [SpendingRow.of(r) for r in rows]
+
+    @strawberry.field(
+        description="The viewer's own export jobs, newest first (REPORTS EXPORT).",
+        extensions=[requires(Module.REPORTS, Action.EXPORT)],
+    )
+    async def exports(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: Annotated[
+            list[ExportStatus] | None,
+            strawberry.argument(description="Only the exports in these statuses; all of them when absent."),
+        ] = None,
+    ) -> ExportJobConnection:
+        with refusals_as_errors(info):
+            page = await export_resolvers.list_exports(
+                info.context,
+                decision=decision_of(info),
+                statuses=[s.value for s in status or ()],
+                first=first,
+                after=after,
+            )
+        return export_connection(page, info)
+
 
 @strawberry.type(description="The signed-in person.")
 class Viewer(Node):
@@ -412,6 +467,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "ServiceRequest": lambda view, info: ServiceRequest.of(view),
     "ServiceRequestComment": lambda row, info: ServiceRequestComment.from_row(row),
     "Attachment": lambda row, info: Attachment.from_row(row),
+    "ExportJob": ExportJob.from_row,
 }
 
 

@@ -123,6 +123,12 @@ class Payment(Node):
 class PaymentFilter:
     status: list[PaymentStatus] | None = strawberry.field(default=None, description="Only these statuses.")
     method: list[PaymentMethodType] | None = strawberry.field(default=None, description="Only these methods.")
+    created_from: datetime | None = strawberry.field(
+        default=None, description="Only payments asked for at or after this instant."
+    )
+    created_to: datetime | None = strawberry.field(
+        default=None, description="Only payments asked for before this instant (exclusive)."
+    )
 
 
 PaymentConnection = Connection[Payment]

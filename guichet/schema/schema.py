@@ -20,6 +20,7 @@ from guichet.schema import (
     api_keys,
     auth,
     cost,
+    exports,
     invoices,
     members_mutations,
     organisations,
@@ -45,10 +46,11 @@ MUTATION_TYPES: tuple[type, ...] = (
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    exports.Mutation,
     api_keys.Mutation,
     service_requests.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription, exports.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):

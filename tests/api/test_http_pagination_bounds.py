@@ -39,6 +39,10 @@ BOUNDED_LISTS = {
     "ServiceRequest.attachments": "at most 20 files a request",
     "ServiceRequest.statusHistory": "one entry per move; the contract makes it a list, moves need support or the customer",
     "ServiceRequestComment.attachments": "at most 5 files a comment",
+    "Organisation.spending": "one row per group of the chosen dimensions over a bounded date range, one statement",
+    "Contract.lines": "a contract's own product lines, loaded for the page in one statement",
+    "Contract.recurringTotal": "one amount per (currency, frequency) of the contract's lines",
+    "ExportJob.columns": "the fixed column names of the export's kind",
 }
 
 

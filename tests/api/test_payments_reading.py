@@ -186,3 +186,35 @@ async def test_foreign_payment_id_answers_null(gql, sessionmaker) -> None:
 
     assert result["data"]["node"] is None
     assert unknown["data"]["node"] is None
+
+
+async def test_filters_by_creation_instant(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(1000, 2000))
+    first = await _pay(gql, world, "a", (0,))
+    second = await _pay(gql, world, "b", (1,))
+    async with sessionmaker() as session, session.begin():
+        from guichet.domain.models.payments import Payment
+
+        await session.execute(
+            Payment.__table__.update()
+            .where(Payment.__table__.c.reference == first["reference"])
+            .values(created_at=TEST_NOW.replace(day=1))
+        )
+
+    async def references(filter: dict) -> list[str]:  # type: ignore[type-arg]
+        result = await gql(LIST, {"id": world.org_id, "filter": filter}, token=world.finance.token)
+        return [e["node"]["reference"] for e in result["data"]["organisation"]["payments"]["edges"]]
+
+    assert await references({"createdFrom": "2026-11-02T00:00:00Z"}) == [second["reference"]]
+    assert await references({"createdTo": "2026-11-25T10:00:00Z"}) == [first["reference"]]
+    assert await references({"createdFrom": "2026-11-01T10:00:00Z", "createdTo": "2026-11-25T10:00:01Z"}) == [
+        second["reference"],
+        first["reference"],
+    ]
+    refused = await gql(
+        LIST,
+        {"id": world.org_id, "filter": {"createdFrom": "2026-11-02T00:00:00Z", "createdTo": "2026-11-01T00:00:00Z"}},
+        token=world.finance.token,
+    )
+    assert refused["errors"][0]["extensions"] == {"code": "VALIDATION", "field": ["filter", "createdTo"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from guichet.domain.invoices import links
-from guichet.domain.invoices.export import _cell
+from guichet.domain.invoices.export import safe_cell as _cell
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 KEY = "k" * 40

@@ -59,7 +59,7 @@ class ListRequest:
     now: datetime
 
 
-def _cell(value: str) -> str:
+def safe_cell(value: str) -> str:
     """Neutralise spreadsheet formulas in text cells (CSV injection)."""
     return "'" + value if value.startswith(_FORMULA_START) else value
 
@@ -73,8 +73,8 @@ def invoices_csv(rows: Sequence[Any], accounts: dict[int, str]) -> bytes:
         currency = row.currency
         writer.writerow(
             [
-                _cell(row.number),
-                _cell(accounts.get(row.billing_account_id, "")),
+                safe_cell(row.number),
+                safe_cell(accounts.get(row.billing_account_id, "")),
                 row.service_type,
                 row.issue_date.isoformat(),
                 row.due_date.isoformat(),

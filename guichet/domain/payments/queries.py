@@ -57,8 +57,11 @@ def organisation_statement(
     statuses: Collection[str],
     methods: Collection[str],
     now: datetime,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
 ) -> Select[tuple[Payment]]:
-    """The organisation's payments a reader reaching `account_ids` (None: all) sees, filtered."""
+    """The organisation's payments a reader reaching `account_ids` (None: all) sees, filtered
+    (created_from inclusive, created_to exclusive)."""
     statement = select(Payment).where(Payment.organisation_id == organisation_id)
     if account_ids is not None:
         statement = statement.where(within_accounts(account_ids))
@@ -66,6 +69,10 @@ def organisation_statement(
         statement = statement.where(any_status_condition(statuses, now))
     if methods:
         statement = statement.where(Payment.method.in_(list(methods)))
+    if created_from is not None:
+        statement = statement.where(Payment.created_at >= created_from)
+    if created_to is not None:
+        statement = statement.where(Payment.created_at < created_to)
     return statement.execution_options(populate_existing=True)
 
 

@@ -1,0 +1,1 @@
+"""Reporting: spending totals and the export jobs of unattended reporting."""
