@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from guichet.i18n import (
     catalogue_access,
     catalogue_auth,
+    catalogue_billing,
     catalogue_core,
     catalogue_graphql,
     catalogue_invoices,
@@ -32,6 +33,7 @@ for _area in (
     catalogue_schedules,
     catalogue_graphql,
     catalogue_service_requests,
+    catalogue_billing,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:

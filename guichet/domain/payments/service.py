@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guichet.domain import models
+from guichet.domain import models, pending_payments
 from guichet.domain.audit import record_event
 from guichet.domain.cards import CardDetails, StoredCard, validate_card
 from guichet.domain.errors import DomainError, ErrorCode
@@ -66,10 +66,16 @@ from guichet.domain.payments.rules import (
 )
 from guichet.domain.payments.webhooks import WebhookEvent as IncomingEvent
 from guichet.domain.payments.webhooks import WebhookRejected
+from guichet.domain.pending_payments.services import (
+    amount_without_invoice,
+    cancel_failed_charges_of_paid_invoices,
+    covers_pending_payments,
+)
 
 log = logging.getLogger("guichet.payments")
 
 OPERATION = "payInvoices"
+PENDING_OPERATION = "payPendingPayments"
 METHOD_WORDS = {"ORANGE_MONEY": "Orange Money", "BANK_TRANSFER": "bank transfer", "CARD": "card"}
 
 
@@ -99,6 +105,13 @@ class PayRequest:
     idempotency_key: str
     msisdn: str | None = None
     card: CardDetails | None = None
+    # payPendingPayments: the items, and per kind the accounts where the payer may PAY it.
+    pending_payment_ids: Sequence[int] = ()
+    pending_scopes: Mapping[str, frozenset[int] | None] = field(default_factory=dict)
+
+    @property
+    def operation(self) -> str:
+        return PENDING_OPERATION if self.pending_payment_ids else OPERATION
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,19 @@ async def pay_invoices(
     key = request.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise DomainError(ErrorCode.VALIDATION, "idempotency_key_invalid", field=["input", "idempotencyKey"])
-    if not request.invoice_ids:
+    if request.pending_payment_ids:
+        if len(request.pending_payment_ids) > MAX_INVOICES_PER_PAYMENT:
+            raise DomainError(
+                ErrorCode.VALIDATION,
+                "invoice_ids_too_many",
+                field=["input", "pendingPaymentIds"],
+                params={"max": MAX_INVOICES_PER_PAYMENT},
+            )
+        if len(set(request.pending_payment_ids)) != len(request.pending_payment_ids):
+            raise DomainError(
+                ErrorCode.VALIDATION, "pending_payment_ids_repeated", field=["input", "pendingPaymentIds"]
+            )
+    elif not request.invoice_ids:
         raise DomainError(ErrorCode.VALIDATION, "invoice_ids_required", field=["input", "invoiceIds"])
     if len(request.invoice_ids) > MAX_INVOICES_PER_PAYMENT:
         raise DomainError(
@@ -197,10 +222,11 @@ async def pay_invoices(
         card = validate_card(request.card, today=now.date(), field=["input", "card"])
     fingerprint = request_fingerprint(
         secret,
-        OPERATION,
+        request.operation,
         {
             "organisation": request.organisation_id,
             "invoices": sorted(request.invoice_ids),
+            "pending": sorted(request.pending_payment_ids),
             "method": request.method,
             "msisdn": msisdn,
             "card": None
@@ -228,7 +254,7 @@ async def pay_invoices(
                 expiry_seconds=expiry_seconds,
             )
         except _KeyTaken:
-            replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now)
+            replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now, request.operation)
             if replay is not None:
                 return replay
             # The key was freed meanwhile (the first attempt failed, or the key outlived 24 h).
@@ -271,7 +297,7 @@ async def _pay_once(
             organisation_id=request.organisation_id,
             contact_id=payer_contact_id,
             key=request.idempotency_key,
-            operation=OPERATION,
+            operation=request.operation,
             request_hash=fingerprint,
             created_at=now,
         )
@@ -281,13 +307,26 @@ async def _pay_once(
         except IntegrityError:
             raise _KeyTaken() from None
 
-        changes += await _expire_stale(session, request.invoice_ids, now)
+        claimed_items: pending_payments.services.Claimed | None = None
+        invoice_ids = list(request.invoice_ids)
+        if request.pending_payment_ids:
+            claimed_items = await pending_payments.claim_for_payment(
+                session,
+                organisation_id=request.organisation_id,
+                pending_payment_ids=request.pending_payment_ids,
+                scopes=dict(request.pending_scopes),
+                payment_id=None,
+                field=["input", "pendingPaymentIds"],
+                now=now,
+            )
+            invoice_ids = claimed_items.invoice_ids
+        changes += await _expire_stale(session, invoice_ids, now)
         rows = (
             (
                 await session.execute(
                     select(models.Invoice)
                     .where(
-                        models.Invoice.id.in_(request.invoice_ids),
+                        models.Invoice.id.in_(invoice_ids),
                         models.Invoice.organisation_id == request.organisation_id,
                     )
                     .execution_options(populate_existing=True)
@@ -297,19 +336,37 @@ async def _pay_once(
             .all()
         )
         by_id = {row.id: row for row in rows}
-        position = {invoice_id: index for index, invoice_id in enumerate(request.invoice_ids)}
-        for index, invoice_id in enumerate(request.invoice_ids):
+        # An item's invoice refused below is reported on the item (its position in the input).
+        if claimed_items is None:
+            position = {invoice_id: index for index, invoice_id in enumerate(invoice_ids)}
+            invoice_field = ["input", "invoiceIds"]
+            not_payable = ErrorCode.INVOICE_NOT_PAYABLE
+        else:
+            order = list(request.pending_payment_ids)
+            position = {i.invoice_id: order.index(i.id) for i in claimed_items.items if i.invoice_id is not None}
+            invoice_field = ["input", "pendingPaymentIds"]
+            not_payable = ErrorCode.PENDING_PAYMENT_NOT_PAYABLE
+        for invoice_id in invoice_ids:
             invoice = by_id.get(invoice_id)
-            if invoice is None or (pay_scope is not None and invoice.billing_account_id not in pay_scope):
-                raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invoiceIds", str(index)])
-        if len({row.currency for row in rows}) != 1:
-            raise DomainError(ErrorCode.VALIDATION, "payment_mixed_currencies", field=["input", "invoiceIds"])
-        for index, invoice_id in enumerate(request.invoice_ids):
+            scoped_out = claimed_items is None and pay_scope is not None
+            if invoice is None or (scoped_out and invoice.billing_account_id not in pay_scope):  # type: ignore[operator]
+                raise DomainError(ErrorCode.NOT_FOUND, field=[*invoice_field, str(position[invoice_id])])
+        currencies = {row.currency for row in rows} | {
+            i.currency for i in (claimed_items.items if claimed_items else [])
+        }
+        if len(currencies) != 1:
+            if claimed_items is not None:
+                raise DomainError(ErrorCode.CURRENCY_MISMATCH, field=invoice_field)
+            raise DomainError(ErrorCode.VALIDATION, "payment_mixed_currencies", field=invoice_field)
+        for invoice_id in invoice_ids:
             invoice = by_id[invoice_id]
             if invoice.amount_paid_minor >= invoice.total_minor or invoice.pending_payment_id is not None:
-                raise DomainError(ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(index)])
-        currency = rows[0].currency
-        amount = Money(sum(row.total_minor - row.amount_paid_minor for row in rows), currency)
+                raise DomainError(not_payable, field=[*invoice_field, str(position[invoice_id])])
+        currency = currencies.pop()
+        without_invoice = sum(
+            i.amount_minor for i in (claimed_items.items if claimed_items else []) if i.invoice_id is None
+        )
+        amount = Money(sum(row.total_minor - row.amount_paid_minor for row in rows) + without_invoice, currency)
 
         payment = Payment(
             organisation_id=request.organisation_id,
@@ -344,9 +401,7 @@ async def _pay_once(
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise DomainError(
-                    ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(position[invoice.id])]
-                )
+                raise DomainError(not_payable, field=[*invoice_field, str(position[invoice.id])])
             session.add(
                 PaymentInvoice(
                     payment_id=payment.id,
@@ -355,6 +410,16 @@ async def _pay_once(
                     requested_minor=invoice.total_minor - invoice.amount_paid_minor,
                     amount_minor=0,
                 )
+            )
+        if claimed_items is not None:
+            await pending_payments.claim_for_payment(
+                session,
+                organisation_id=request.organisation_id,
+                pending_payment_ids=request.pending_payment_ids,
+                scopes=dict(request.pending_scopes),
+                payment_id=payment.id,
+                field=["input", "pendingPaymentIds"],
+                now=now,
             )
         claim.payment_id = payment.id
 
@@ -375,9 +440,15 @@ async def _pay_once(
             actor_contact_id=payer_contact_id,
             action="payment.created",
             summary=f"Payment {payment.reference} of {amount.format('en')} by {METHOD_WORDS[request.method]} "
-            f"for {len(rows)} invoice(s)",
+            f"for {len(rows)} invoice(s)"
+            + (f" and {len(request.pending_payment_ids)} pending payment(s)" if claimed_items else ""),
             subject_id=to_global_id("Payment", payment.id),
-            data={"reference": payment.reference, "method": request.method, "invoices": sorted(by_id)},
+            data={
+                "reference": payment.reference,
+                "method": request.method,
+                "invoices": sorted(by_id),
+                "pending_payments": sorted(request.pending_payment_ids),
+            },
         )
         await session.flush()
         changes.append(Change("payment", payment.id, request.organisation_id))
@@ -428,7 +499,12 @@ async def settle_card_payment(
 
 
 async def _replay(
-    sessionmaker: async_sessionmaker[AsyncSession], contact_id: int, key: str, fingerprint: str, now: datetime
+    sessionmaker: async_sessionmaker[AsyncSession],
+    contact_id: int,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    operation: str = OPERATION,
 ) -> PayResult | None:
     """The first result for this key, or None when the key is free again (it may be retried)."""
     async with sessionmaker() as session, session.begin():
@@ -444,7 +520,7 @@ async def _replay(
                 delete(IdempotencyKey).where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
             )
             return None
-        if row.operation != OPERATION or row.request_hash != fingerprint or row.payment_id is None:
+        if row.operation != operation or row.request_hash != fingerprint or row.payment_id is None:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=["input", "idempotencyKey"])
         payment_id = row.payment_id
         method, status = (
@@ -517,7 +593,9 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         )
     ).all()
     numbers = {row[0]: row[3].number for row in covered}
-    for share in allocate(received_minor, [(r[0], r[1], r[2]) for r in covered]):
+    # Items without an invoice (renewals, orders) take their share first; such payments settle in full.
+    for_invoices = received_minor - await amount_without_invoice(session, payment_id=payment_id)
+    for share in allocate(for_invoices, [(r[0], r[1], r[2]) for r in covered]):
         paid = await session.execute(
             update(models.Invoice)
             .where(
@@ -540,6 +618,8 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
             .values(amount_minor=share.amount_minor)
             .execution_options(synchronize_session=False)
         )
+    await pending_payments.settle_for_payment(session, payment_id=payment_id, now=now)
+    await cancel_failed_charges_of_paid_invoices(session, invoice_ids=sorted(numbers), now=now)
     received = Money(received_minor, payment.currency)
     asked = Money(payment.amount_minor, payment.currency)
     await record_event(
@@ -591,6 +671,7 @@ async def _fail(
         .values(pending_payment_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await pending_payments.release_for_payment(session, payment_id=payment_id, now=now)
     action = "payment.expired" if failure_code == "expired" else "payment.failed"
     await record_event(
         session,
@@ -676,6 +757,8 @@ async def apply_webhook(
                     raise WebhookRejected(400, "amount must be positive and at most the amount asked")
                 if received != payment.amount_minor and method != "BANK_TRANSFER":
                     raise WebhookRejected(400, "only bank transfers may settle a partial amount")
+                if received != payment.amount_minor and await covers_pending_payments(session, payment_id=payment.id):
+                    raise WebhookRejected(400, "a payment of pending payments settles in full only")
             record = WebhookEvent(
                 provider=provider,
                 dedup_key=event.dedup_key,
