@@ -18,6 +18,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A billing profile keeps at least one invoice recipient (BILL_TO) contact.",
         "fr": "Un profil de facturation garde au moins un contact destinataire des factures (BILL_TO).",
     },
+    "payment_failed_card_expired": {
+        "en": "The card has expired. Pay with another card or another method.",
+        "fr": "La carte a expiré. Payez avec une autre carte ou un autre moyen de paiement.",
+    },
     "pending_payment_ids_required": {
         "en": "Choose at least one item to pay.",
         "fr": "Choisissez au moins un élément à payer.",

@@ -21,6 +21,7 @@ from guichet.domain import models
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
+from guichet.domain.pending_payments import queries as pending_queries
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
 from guichet.resolvers import invoices, payments
@@ -120,6 +121,24 @@ class ContactByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class PaymentsByPendingPaymentIdLoader(_Loader):
+    """Payment rows by pending-payment id, unfiltered: PendingPayment.payments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PaymentRow]]:
+        async with self.ctx.read() as session:
+            found = await pending_queries.payments_of_items(session, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
+class PendingPaymentsByPaymentIdLoader(_Loader):
+    """Pending-payment rows by payment id, unfiltered: Payment.pendingPayments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await pending_queries.items_of_payments(session, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
 class Loaders:
     """The request's loaders, one per (entity, key), each built on first use."""
 
@@ -153,6 +172,14 @@ class Loaders:
     @cached_property
     def contact_by_id(self) -> ContactByIdLoader:
         return ContactByIdLoader(self._ctx)
+
+    @cached_property
+    def payments_by_pending_payment_id(self) -> PaymentsByPendingPaymentIdLoader:
+        return PaymentsByPendingPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def pending_payments_by_payment_id(self) -> PendingPaymentsByPaymentIdLoader:
+        return PendingPaymentsByPaymentIdLoader(self._ctx)
 
 
 class Deferred:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import invoices, members, organisations, payments, schedules
+from guichet.resolvers import invoices, members, organisations, payments, pending_payments, schedules
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -26,6 +26,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Invoice": invoices.readable_invoices,
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
+    "PendingPayment": pending_payments.pending_payments_by_pk,
 }
 
 

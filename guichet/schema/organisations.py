@@ -14,6 +14,7 @@ from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers import payments as payment_resolvers
+from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
@@ -41,6 +42,12 @@ from guichet.schema.members import (
     MemberFilter,
 )
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
+from guichet.schema.pending_payments import (
+    PendingPayment,
+    PendingPaymentConnection,
+    PendingPaymentFilter,
+)
+from guichet.schema.pending_payments import filter_values as pending_filter_values
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
@@ -161,6 +168,32 @@ class Organisation(Node):
         return ScheduleConnection.from_page(page, Schedule.of)
 
     @strawberry.field(
+        description="What waits to be paid beside invoices: orders, support renewals, failed automatic charges "
+        "(module INVOICES, READ; oldest first).",
+        extensions=[requires(Module.INVOICES, Action.READ)],
+    )
+    async def pending_payments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PendingPaymentFilter | None = None,
+    ) -> PendingPaymentConnection:
+        statuses, kinds, account = pending_filter_values(filter)
+        with refusals_as_errors(info):
+            page = await pending_payment_resolvers.list_pending_payments(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                statuses=statuses,
+                kinds=kinds,
+                billing_account_id=account,
+                first=first,
+                after=after,
+            )
+        return PendingPaymentConnection.from_page(page, lambda row: PendingPayment.from_row(row, info))
+
+    @strawberry.field(
         description="The organisation's contacts (module MEMBERS, READ).",
         extensions=[requires(Module.MEMBERS, Action.READ)],
     )
@@ -253,6 +286,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Invoice": Invoice.from_view,
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
+    "PendingPayment": PendingPayment.from_row,
 }
 
 

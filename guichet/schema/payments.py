@@ -31,8 +31,10 @@ from guichet.schema.support import SupportChannel
 
 if TYPE_CHECKING:
     from guichet.schema.invoices import Invoice
+    from guichet.schema.pending_payments import PendingPayment
 
 InvoiceRef = Annotated["Invoice", strawberry.lazy("guichet.schema.invoices")]
+PendingPaymentRef = Annotated["PendingPayment", strawberry.lazy("guichet.schema.pending_payments")]
 
 
 @strawberry.enum(description="How a payment is made.")
@@ -117,6 +119,13 @@ class Payment(Node):
         from guichet.schema.invoices import Invoice
 
         return [Invoice.from_view(v, info) for v in await resolvers.payment_invoices(info.context, self.pk)]
+
+    @strawberry.field(description="The pending payments this payment settles (empty for a payment of invoices only).")
+    async def pending_payments(self, info: Info) -> list[PendingPaymentRef]:
+        from guichet.resolvers.pending_payments import items_of_payment
+        from guichet.schema.pending_payments import PendingPayment
+
+        return [PendingPayment.from_row(row, info) for row in await items_of_payment(info.context, self.pk)]
 
 
 @strawberry.input(description="Which payments to list; each given list narrows the result.")

@@ -15,7 +15,16 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from guichet.schema import auth, invoices, members_mutations, organisations, payments, schedules, support
+from guichet.schema import (
+    auth,
+    invoices,
+    members_mutations,
+    organisations,
+    payments,
+    pending_payments,
+    schedules,
+    support,
+)
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
 from guichet.schema.limits import operation_limits_rule
@@ -30,6 +39,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     invoices.Mutation,
     payments.Mutation,
     schedules.Mutation,
+    pending_payments.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
 
