@@ -30,4 +30,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The same item is listed twice.",
         "fr": "Le même élément figure deux fois.",
     },
+    "address_part_invalid": {
+        "en": "Fill in this part of the address (at most 200 characters).",
+        "fr": "Renseignez cette partie de l'adresse (200 caractères au plus).",
+    },
+    "country_invalid": {
+        "en": "The country is a two-letter ISO code, e.g. CI.",
+        "fr": "Le pays est un code ISO à deux lettres, par exemple CI.",
+    },
+    "purposes_required": {
+        "en": "Give at least one purpose: BILL_TO, ACCOUNT or DUNNING.",
+        "fr": "Indiquez au moins un rôle : BILL_TO, ACCOUNT ou DUNNING.",
+    },
+    "contact_name_invalid": {
+        "en": "Give the contact's name (at most 200 characters).",
+        "fr": "Indiquez le nom du contact (200 caractères au plus).",
+    },
+    "saved_method_type_invalid": {
+        "en": "Only a card or an Orange Money wallet can be saved.",
+        "fr": "Seule une carte ou un compte Orange Money peut être enregistré.",
+    },
 }

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import invoices, members, organisations, payments, pending_payments, schedules
+from guichet.resolvers import billing_profiles, invoices, members, organisations, payments, pending_payments, schedules
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -27,6 +27,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
     "PendingPayment": pending_payments.pending_payments_by_pk,
+    "SavedPaymentMethod": billing_profiles.saved_methods_by_pk,
 }
 
 

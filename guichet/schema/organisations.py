@@ -18,6 +18,7 @@ from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
+from guichet.schema.billing_profiles import SavedPaymentMethod
 from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.errors import refusals_as_errors
 from guichet.schema.invoices import (
@@ -287,6 +288,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
     "PendingPayment": PendingPayment.from_row,
+    "SavedPaymentMethod": SavedPaymentMethod.from_row,
 }
 
 

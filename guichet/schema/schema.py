@@ -17,6 +17,7 @@ from strawberry.tools import merge_types
 
 from guichet.schema import (
     auth,
+    billing_profiles,
     invoices,
     members_mutations,
     organisations,
@@ -40,6 +41,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     payments.Mutation,
     schedules.Mutation,
     pending_payments.Mutation,
+    billing_profiles.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
 

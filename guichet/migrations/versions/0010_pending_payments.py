@@ -1,4 +1,4 @@
-"""pending payments: orders, renewals and failed charges waiting to be paid, and the payments covering them
+"""pending payments and billing profiles: items waiting to be paid, addresses, billing contacts, saved methods
 
 Revision ID: 0010
 Revises: 0009
@@ -87,8 +87,99 @@ def upgrade() -> None:
         "ix_payment_pending_payments_item", "payment_pending_payments", ["pending_payment_id", "payment_id"]
     )
 
+    op.create_table(
+        "billing_profiles",
+        sa.Column("billing_account_id", ID, nullable=False),
+        sa.Column("organisation_id", ID, nullable=False),
+        sa.Column("legal_name", sa.String(length=200), nullable=True),
+        sa.Column("line1", sa.String(length=200), nullable=True),
+        sa.Column("line2", sa.String(length=200), nullable=True),
+        sa.Column("city", sa.String(length=100), nullable=True),
+        sa.Column("postal_code", sa.String(length=20), nullable=True),
+        sa.Column("region", sa.String(length=100), nullable=True),
+        sa.Column("country", sa.String(length=2), nullable=True),
+        sa.Column("auto_pay", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("updated_by_contact_id", ID, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["billing_account_id"],
+            ["billing_accounts.id"],
+            name=op.f("fk_billing_profiles_billing_account_id_billing_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"], ["organisations.id"], name=op.f("fk_billing_profiles_organisation_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_contact_id"], ["contacts.id"], name=op.f("fk_billing_profiles_updated_by_contact_id_contacts")
+        ),
+        sa.PrimaryKeyConstraint("billing_account_id", name=op.f("pk_billing_profiles")),
+    )
+    op.create_index("ix_billing_profiles_organisation_id", "billing_profiles", ["organisation_id"])
+    op.create_table(
+        "billing_contacts",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("organisation_id", ID, nullable=False),
+        sa.Column("billing_account_id", ID, nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("purposes", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("phone", sa.String(length=30), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"], ["organisations.id"], name=op.f("fk_billing_contacts_organisation_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["billing_account_id"],
+            ["billing_accounts.id"],
+            name=op.f("fk_billing_contacts_billing_account_id_billing_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_contacts")),
+    )
+    op.create_index("ix_billing_contacts_account", "billing_contacts", ["billing_account_id", "position"])
+    op.create_table(
+        "saved_payment_methods",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("organisation_id", ID, nullable=False),
+        sa.Column("billing_account_id", ID, nullable=False),
+        sa.Column("type", sa.String(length=20), nullable=False),
+        sa.Column("provider_token", sa.String(length=100), nullable=False),
+        sa.Column("card_brand", sa.String(length=20), nullable=True),
+        sa.Column("card_last4", sa.String(length=4), nullable=True),
+        sa.Column("card_exp_month", sa.Integer(), nullable=True),
+        sa.Column("card_exp_year", sa.Integer(), nullable=True),
+        sa.Column("msisdn_masked", sa.String(length=30), nullable=True),
+        sa.Column("default_for_account_id", ID, nullable=True),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("added_by_contact_id", ID, nullable=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_saved_payment_methods_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["billing_account_id"],
+            ["billing_accounts.id"],
+            name=op.f("fk_saved_payment_methods_billing_account_id_billing_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["added_by_contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_saved_payment_methods_added_by_contact_id_contacts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_payment_methods")),
+        sa.UniqueConstraint("default_for_account_id", name=op.f("uq_saved_payment_methods_default_for_account_id")),
+    )
+    op.create_index("ix_saved_payment_methods_account", "saved_payment_methods", ["billing_account_id", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_saved_payment_methods_account", table_name="saved_payment_methods")
+    op.drop_table("saved_payment_methods")
+    op.drop_index("ix_billing_contacts_account", table_name="billing_contacts")
+    op.drop_table("billing_contacts")
+    op.drop_index("ix_billing_profiles_organisation_id", table_name="billing_profiles")
+    op.drop_table("billing_profiles")
     op.drop_index("ix_payment_pending_payments_item", table_name="payment_pending_payments")
     op.drop_table("payment_pending_payments")
     op.drop_index("ix_pending_payments_payment", table_name="pending_payments")
