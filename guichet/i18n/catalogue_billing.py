@@ -50,4 +50,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only a card or an Orange Money wallet can be saved.",
         "fr": "Seule une carte ou un compte Orange Money peut être enregistré.",
     },
+    "saved_method_needs_card": {
+        "en": "A saved payment method pays by card: choose the CARD method.",
+        "fr": "Un moyen de paiement enregistré paie par carte : choisissez le moyen CARD.",
+    },
+    "set_as_default_needs_card": {
+        "en": "Only a new card can be kept as the default method.",
+        "fr": "Seule une nouvelle carte peut devenir le moyen de paiement par défaut.",
+    },
+    "set_as_default_one_account": {
+        "en": "A card is kept for one billing account: pay that account's items alone.",
+        "fr": "Une carte est enregistrée pour un seul compte de facturation : payez ses éléments séparément.",
+    },
 }

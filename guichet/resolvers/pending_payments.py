@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from guichet import events
+from guichet.domain.billing_profiles import services as billing_profile_services
 from guichet.domain.cards import CardDetails
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import decode_id
@@ -99,13 +100,19 @@ async def pay_pending_payments(
     idempotency_key: str,
     msisdn: str | None,
     card: CardDetails | None,
+    saved_payment_method_id: str | None = None,
+    set_as_default: bool = False,
 ) -> tuple[PaymentRow, list[PendingPaymentRow]]:
     """Pay the items with one payment; the payment and the items as they are now.
 
     Raise DomainError(NOT_FOUND) for an ID that is not an organisation's or an item's (or one
     out of the payer's PAY scope for its kind), DomainError(VALIDATION) for an empty list,
     AccessDenied when the permission decided nothing for a real organisation, and the payment
-    service's DomainErrors (PENDING_PAYMENT_NOT_PAYABLE, CURRENCY_MISMATCH, ...).
+    service's DomainErrors (PENDING_PAYMENT_NOT_PAYABLE, CURRENCY_MISMATCH, ...). With
+    `set_as_default`, a new card is kept as the default method of the items' one billing account
+    once the payment succeeded: VALIDATION without a new card or for items of several accounts,
+    AccessDenied(BILLING_PROFILE WRITE) without that permission over the account (both before
+    anything is paid).
     """
     decode_id(organisation_id, "Organisation", field=["input", "organisationId"])
     if decision is None:
@@ -116,7 +123,13 @@ async def pay_pending_payments(
         decode_id(gid, "PendingPayment", field=["input", "pendingPaymentIds", str(index)])
         for index, gid in enumerate(pending_payment_ids)
     ]
+    saved_pk = None
+    if saved_payment_method_id is not None:
+        saved_pk = decode_id(saved_payment_method_id, "SavedPaymentMethod", field=["input", "savedPaymentMethodId"])
     org_pk = decision.membership.organisation_id
+    default_account = None
+    if set_as_default:
+        default_account = await _account_to_keep_card(ctx, org_pk, pks, card)
     scopes: dict[str, frozenset[int] | None] = {}
     for kind, module in PAY_MODULE.items():
         scope = await ctx.authz.scope(org_pk, module, Action.PAY)
@@ -134,6 +147,7 @@ async def pay_pending_payments(
             card=card,
             pending_payment_ids=pks,
             pending_scopes=scopes,
+            saved_payment_method_id=saved_pk,
         ),
         payer_contact_id=decision.membership.contact_id,
         pay_scope=None,
@@ -144,6 +158,45 @@ async def pay_pending_payments(
     )
     await events.publish(ctx.app.broker, result.changes)
     payment = await payment_for_payer(ctx, result.payment_id)
+    if default_account is not None and card is not None and payment.status == "SUCCEEDED" and not result.replayed:
+        await billing_profile_services.add_payment_method(
+            ctx.sessionmaker,
+            organisation_id=org_pk,
+            billing_account_id=default_account,
+            actor_contact_id=decision.membership.contact_id,
+            method="CARD",
+            card=card,
+            msisdn=None,
+            make_default=True,
+            now=ctx.now(),
+        )
     async with ctx.sessionmaker() as session:
         items = (await queries.items_of_payments(session, [payment.id])).get(payment.id, [])
     return payment, items
+
+
+async def _account_to_keep_card(
+    ctx: Context, organisation_id: int, item_pks: list[int], card: CardDetails | None
+) -> int | None:
+    """The one billing account whose default the new card becomes (checked before paying)."""
+    if card is None:
+        raise DomainError(ErrorCode.VALIDATION, "set_as_default_needs_card", field=["input", "setAsDefault"])
+    async with ctx.read() as session:
+        accounts = set(
+            (
+                await session.execute(
+                    select(PendingPaymentRow.billing_account_id).where(
+                        PendingPaymentRow.id.in_(item_pks), PendingPaymentRow.organisation_id == organisation_id
+                    )
+                )
+            ).scalars()
+        )
+    if len(accounts) != 1:
+        if not accounts:
+            return None  # unknown items: the payment service answers NOT_FOUND
+        raise DomainError(ErrorCode.VALIDATION, "set_as_default_one_account", field=["input", "setAsDefault"])
+    (account,) = accounts
+    scope = await ctx.authz.scope(organisation_id, Module.BILLING_PROFILE, Action.WRITE)
+    if not scope.allows(account):
+        raise AccessDenied(Module.BILLING_PROFILE, Action.WRITE)
+    return account

@@ -158,6 +158,10 @@ class PayInvoicesInput:
         "+225 optional).",
     )
     card: CardInput | None = strawberry.field(default=None, description="CARD: the card to charge.")
+    saved_payment_method_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Pay with a saved card of the invoices' billing account instead of `card` (method CARD).",
+    )
 
 
 @strawberry.type(description="The outcome of payInvoices.")
@@ -185,6 +189,7 @@ class Mutation:
             idempotency_key=input.idempotency_key,
             msisdn=input.msisdn,
             card=input.card.to_details() if input.card is not None else None,
+            saved_payment_method_id=input.saved_payment_method_id,
         )
         return PayInvoicesPayload(payment=Payment.for_reader(row, info), errors=[])
 

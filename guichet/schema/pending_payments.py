@@ -146,6 +146,13 @@ class PayPendingPaymentsInput:
     )
     msisdn: str | None = strawberry.field(default=None, description="ORANGE_MONEY: the wallet's phone number.")
     card: CardInput | None = strawberry.field(default=None, description="CARD: the card to charge.")
+    saved_payment_method_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Pay with a saved card of the items' billing account instead of `card`."
+    )
+    set_as_default: bool | None = strawberry.field(
+        default=False,
+        description="Also keep the new card as the account's default method (needs BILLING_PROFILE WRITE).",
+    )
 
 
 @strawberry.type(description="The outcome of payPendingPayments.")
@@ -178,6 +185,8 @@ class Mutation:
             idempotency_key=input.idempotency_key,
             msisdn=input.msisdn,
             card=input.card.to_details() if input.card is not None else None,
+            saved_payment_method_id=input.saved_payment_method_id,
+            set_as_default=bool(input.set_as_default),
         )
         return PayPendingPaymentsPayload(
             payment=Payment.for_reader(payment, info),

@@ -9,6 +9,7 @@ from guichet.domain.ids import to_global_id
 from guichet.domain.models.pending_payments import PendingPayment
 from tests.api.test_dashboard_statements import counting
 from tests.factories import make_account, make_invoice, make_member
+from tests.factories_access import set_permissions
 from tests.factories_payments import make_pay_world, snapshot
 from tests.factories_pending_payments import open_failed_charge, open_renewal
 
@@ -258,3 +259,94 @@ async def _invoice_paid(sessionmaker, invoice_id):  # type: ignore[no-untyped-de
         return (
             await session.execute(select(models.Invoice.amount_paid_minor).where(models.Invoice.id == invoice_id))
         ).scalar_one()
+
+
+async def test_set_as_default_keeps_the_new_card_as_the_accounts_default(gql, sessionmaker) -> None:
+    from tests.factories_billing_profiles import make_profile, save_card
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(25000,))
+        await make_profile(session, world.account, auto_pay=True)
+        await save_card(session, world.account, last4="0004", exp=(10, 2026))
+        item = await open_failed_charge(session, world.invoices[0])
+    new_card = {**VISA_OK, "number": "5555 5555 5555 4444"}
+
+    result = await gql(PAY, _pay_input(world, [item], card=new_card, setAsDefault=True), token=world.finance.token)
+
+    assert result["data"]["payPendingPayments"]["payment"]["status"] == "SUCCEEDED"
+    async with sessionmaker() as session:
+        from guichet.domain.models.billing_profiles import SavedPaymentMethod
+
+        rows = (await session.execute(select(SavedPaymentMethod).order_by(SavedPaymentMethod.id))).scalars().all()
+    assert [(r.card_brand, r.card_last4, r.default_for_account_id) for r in rows] == [
+        ("VISA", "0004", None),
+        ("MASTERCARD", "4444", world.account.id),
+    ]
+
+
+async def test_set_as_default_needs_billing_profile_write(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(25000,))
+        item = await open_failed_charge(session, world.invoices[0])
+        await set_permissions(session, world.org, world.finance.contact_id, denials=[("BILLING_PROFILE", "WRITE")])
+    before = await snapshot(sessionmaker)
+
+    result = await gql(PAY, _pay_input(world, [item], setAsDefault=True), token=world.finance.token)
+
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["FORBIDDEN"]
+    assert await snapshot(sessionmaker) == before
+
+
+async def test_a_saved_card_pays_invoices_of_its_account(gql, sessionmaker) -> None:
+    from tests.factories_billing_profiles import save_card
+    from tests.factories_payments import PAY as PAY_INVOICES
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(25000,))
+        card = await save_card(session, world.account)
+    variables = {
+        "input": {
+            "organisationId": world.org_id,
+            "invoiceIds": world.invoice_ids(),
+            "method": "CARD",
+            "savedPaymentMethodId": to_global_id("SavedPaymentMethod", card.id),
+            "idempotencyKey": "saved-1",
+        }
+    }
+
+    result = await gql(PAY_INVOICES, variables, token=world.finance.token)
+
+    assert result["data"]["payInvoices"]["payment"]["status"] == "SUCCEEDED"
+    assert await _invoice_paid(sessionmaker, world.invoices[0].id) == 25000
+
+
+async def test_a_saved_card_of_another_account_or_expired_is_refused(gql, sessionmaker) -> None:
+    from tests.factories_billing_profiles import save_card
+    from tests.factories_payments import PAY as PAY_INVOICES
+
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(25000,))
+        other = await make_account(session, world.org, name="Other")
+        foreign_card = await save_card(session, other)
+        expired = await save_card(session, world.account, last4="0004", exp=(10, 2026))
+    before = await snapshot(sessionmaker)
+
+    answers = []
+    for key, method in (("a", foreign_card), ("b", expired)):
+        variables = {
+            "input": {
+                "organisationId": world.org_id,
+                "invoiceIds": world.invoice_ids(),
+                "method": "CARD",
+                "savedPaymentMethodId": to_global_id("SavedPaymentMethod", method.id),
+                "idempotencyKey": key,
+            }
+        }
+        result = await gql(PAY_INVOICES, variables, token=world.finance.token)
+        answers.append([(e["code"], e["field"]) for e in result["data"]["payInvoices"]["errors"]])
+
+    assert answers == [
+        [("NOT_FOUND", ["input", "savedPaymentMethodId"])],
+        [("CARD_INVALID", ["input", "savedPaymentMethodId"])],
+    ]
+    assert await snapshot(sessionmaker) == before

@@ -47,6 +47,7 @@ from guichet.domain.gateways.card import (
 from guichet.domain.gateways.orange_money import OrangeMoneyGateway, PendingRequest, SandboxOrangeMoneyGateway
 from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email
+from guichet.domain.models.billing_profiles import SavedPaymentMethod
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.payments.rules import (
@@ -108,6 +109,8 @@ class PayRequest:
     # payPendingPayments: the items, and per kind the accounts where the payer may PAY it.
     pending_payment_ids: Sequence[int] = ()
     pending_scopes: Mapping[str, frozenset[int] | None] = field(default_factory=dict)
+    # A saved card of the paid items' billing account, instead of `card`.
+    saved_payment_method_id: int | None = None
 
     @property
     def operation(self) -> str:
@@ -214,8 +217,13 @@ async def pay_invoices(
         raise DomainError(ErrorCode.VALIDATION, field=["input", "method"])
     msisdn: str | None = None
     card: StoredCard | None = None
+    saved_account_id: int | None = None
+    if request.saved_payment_method_id is not None and request.method != "CARD":
+        raise DomainError(ErrorCode.VALIDATION, "saved_method_needs_card", field=["input", "savedPaymentMethodId"])
     if request.method == "ORANGE_MONEY":
         msisdn = normalise_msisdn(request.msisdn, field=["input", "msisdn"])
+    elif request.method == "CARD" and request.saved_payment_method_id is not None:
+        card, saved_account_id = await _saved_card(sessionmaker, request, now)
     elif request.method == "CARD":
         if request.card is None:
             raise DomainError(ErrorCode.VALIDATION, "card_required", field=["input", "card"])
@@ -229,6 +237,7 @@ async def pay_invoices(
             "pending": sorted(request.pending_payment_ids),
             "method": request.method,
             "msisdn": msisdn,
+            "saved": request.saved_payment_method_id,
             "card": None
             if request.card is None
             else [
@@ -252,6 +261,7 @@ async def pay_invoices(
                 card=card,
                 now=now,
                 expiry_seconds=expiry_seconds,
+                saved_account_id=saved_account_id,
             )
         except _KeyTaken:
             replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now, request.operation)
@@ -288,6 +298,7 @@ async def _pay_once(
     card: StoredCard | None,
     now: datetime,
     expiry_seconds: int,
+    saved_account_id: int | None = None,
 ) -> _Prepared:
     """Transaction 1: claim the key and the invoices, write the PENDING payment, and commit."""
     changes: list[Change] = []
@@ -362,6 +373,12 @@ async def _pay_once(
             invoice = by_id[invoice_id]
             if invoice.amount_paid_minor >= invoice.total_minor or invoice.pending_payment_id is not None:
                 raise DomainError(not_payable, field=[*invoice_field, str(position[invoice_id])])
+        accounts = {row.billing_account_id for row in rows} | {
+            i.billing_account_id for i in (claimed_items.items if claimed_items else [])
+        }
+        if saved_account_id is not None and accounts != {saved_account_id}:
+            # A saved method pays its own account's items only.
+            raise DomainError(ErrorCode.NOT_FOUND, field=["input", "savedPaymentMethodId"])
         currency = currencies.pop()
         without_invoice = sum(
             i.amount_minor for i in (claimed_items.items if claimed_items else []) if i.invoice_id is None
@@ -455,6 +472,34 @@ async def _pay_once(
         changes += [Change("invoice", i, request.organisation_id) for i in sorted(by_id)]
         prepared = _Prepared(payment.id, payment.reference, amount, changes)
     return prepared
+
+
+async def _saved_card(
+    sessionmaker: async_sessionmaker[AsyncSession], request: PayRequest, now: datetime
+) -> tuple[StoredCard, int]:
+    """The saved card named by the request and its account.
+
+    Raise DomainError(NOT_FOUND) for a method unknown, removed, foreign or not a card, and
+    DomainError(CARD_INVALID, card_expired) for a card whose expiry has passed.
+    """
+    async with sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(SavedPaymentMethod).where(
+                    SavedPaymentMethod.id == request.saved_payment_method_id,
+                    SavedPaymentMethod.organisation_id == request.organisation_id,
+                    SavedPaymentMethod.removed_at.is_(None),
+                    SavedPaymentMethod.type == "CARD",
+                )
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field=["input", "savedPaymentMethodId"])
+    assert row.card_brand and row.card_last4 and row.card_exp_month and row.card_exp_year
+    card = StoredCard(row.card_brand, row.card_last4, row.card_exp_month, row.card_exp_year)
+    if card.last_valid_day() < now.date():
+        raise DomainError(ErrorCode.CARD_INVALID, "card_expired", field=["input", "savedPaymentMethodId"])
+    return card, row.billing_account_id
 
 
 async def settle_card_payment(
