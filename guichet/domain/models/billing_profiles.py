@@ -72,3 +72,15 @@ class SavedPaymentMethod(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     added_by_contact_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contacts.id"))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AutopayAttempt(Base):
+    """The one automatic charge of an invoice: unique per invoice, so two job runs charge it once."""
+
+    __tablename__ = "autopay_attempts"
+
+    invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("invoices.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("payments.id"))
+    payment_method_id: Mapped[int] = mapped_column(BigId, ForeignKey("saved_payment_methods.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

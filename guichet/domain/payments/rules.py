@@ -19,7 +19,7 @@ STATUSES = ("PENDING", "SUCCEEDED", "FAILED")
 PROVIDER_OF_METHOD = {"ORANGE_MONEY": "orange-money", "BANK_TRANSFER": "bank-transfer", "CARD": "card"}
 METHOD_OF_PROVIDER = {v: k for k, v in PROVIDER_OF_METHOD.items()}
 # Failure codes a PaymentFailure carries; anything else a provider says becomes provider_error.
-FAILURE_CODES = ("insufficient_funds", "card_declined", "cancelled", "expired", "provider_error")
+FAILURE_CODES = ("insufficient_funds", "card_declined", "card_expired", "cancelled", "expired", "provider_error")
 MAX_INVOICES_PER_PAYMENT = 50
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600

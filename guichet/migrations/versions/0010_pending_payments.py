@@ -171,9 +171,31 @@ def upgrade() -> None:
         sa.UniqueConstraint("default_for_account_id", name=op.f("uq_saved_payment_methods_default_for_account_id")),
     )
     op.create_index("ix_saved_payment_methods_account", "saved_payment_methods", ["billing_account_id", "id"])
+    op.create_table(
+        "autopay_attempts",
+        sa.Column("invoice_id", ID, nullable=False),
+        sa.Column("organisation_id", ID, nullable=False),
+        sa.Column("payment_id", ID, nullable=True),
+        sa.Column("payment_method_id", ID, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name=op.f("fk_autopay_attempts_invoice_id_invoices")),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"], ["organisations.id"], name=op.f("fk_autopay_attempts_organisation_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_autopay_attempts_payment_id_payments")),
+        sa.ForeignKeyConstraint(
+            ["payment_method_id"],
+            ["saved_payment_methods.id"],
+            name=op.f("fk_autopay_attempts_payment_method_id_saved_payment_methods"),
+        ),
+        sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_autopay_attempts")),
+    )
+    op.create_index("ix_autopay_attempts_organisation_id", "autopay_attempts", ["organisation_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_autopay_attempts_organisation_id", table_name="autopay_attempts")
+    op.drop_table("autopay_attempts")
     op.drop_index("ix_saved_payment_methods_account", table_name="saved_payment_methods")
     op.drop_table("saved_payment_methods")
     op.drop_index("ix_billing_contacts_account", table_name="billing_contacts")
