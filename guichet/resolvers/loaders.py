@@ -149,6 +149,16 @@ class BillingProfileByAccountIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ReadableSavedPaymentMethodByIdLoader(_Loader):
+    """Live saved methods the viewer may read, by id: PendingPayment.failedPaymentMethod costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        from guichet.resolvers.billing_profiles import saved_methods_by_pk
+
+        found = await saved_methods_by_pk(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
 class Loaders:
     """The request's loaders, one per (entity, key), each built on first use."""
 
@@ -182,6 +192,10 @@ class Loaders:
     @cached_property
     def contact_by_id(self) -> ContactByIdLoader:
         return ContactByIdLoader(self._ctx)
+
+    @cached_property
+    def readable_saved_payment_method_by_id(self) -> ReadableSavedPaymentMethodByIdLoader:
+        return ReadableSavedPaymentMethodByIdLoader(self._ctx)
 
     @cached_property
     def billing_profile_by_account_id(self) -> BillingProfileByAccountIdLoader:

@@ -22,9 +22,11 @@ from guichet.schema.permissions import decided, input_organisation, requires
 from guichet.schema.relay import Connection, Node
 
 if TYPE_CHECKING:
+    from guichet.schema.billing_profiles import SavedPaymentMethod
     from guichet.schema.invoices import Invoice
 
 InvoiceRef = Annotated["Invoice", strawberry.lazy("guichet.schema.invoices")]
+SavedPaymentMethodRef = Annotated["SavedPaymentMethod", strawberry.lazy("guichet.schema.billing_profiles")]
 
 
 @strawberry.enum(
@@ -67,6 +69,7 @@ class PendingPayment(Node):
     pk: strawberry.Private[int]
     billing_account_pk: strawberry.Private[int]
     invoice_pk: strawberry.Private[int | None]
+    failed_method_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: PendingPaymentRow, info: Info) -> PendingPayment:
@@ -88,6 +91,7 @@ class PendingPayment(Node):
             pk=row.id,
             billing_account_pk=row.billing_account_id,
             invoice_pk=row.invoice_id,
+            failed_method_pk=row.failed_payment_method_id,
         )
 
     @strawberry.field(description="The billing account it is charged to.")
@@ -105,6 +109,17 @@ class PendingPayment(Node):
             return None
         view = await info.context.loaders.readable_invoice_by_id.load(self.invoice_pk)
         return Invoice.from_view(view, info) if view is not None else None
+
+    @strawberry.field(
+        description="FAILED_CHARGE: the saved method that failed (null once removed, or without BILLING_PROFILE READ)."
+    )
+    async def failed_payment_method(self, info: Info) -> SavedPaymentMethodRef | None:
+        from guichet.schema.billing_profiles import SavedPaymentMethod
+
+        if self.failed_method_pk is None:
+            return None
+        row = await info.context.loaders.readable_saved_payment_method_by_id.load(self.failed_method_pk)
+        return SavedPaymentMethod.from_row(row, info) if row is not None else None
 
     @strawberry.field(description="Every payment that tried to pay it (those the viewer may read), newest first.")
     async def payments(self, info: Info) -> list[Payment]:

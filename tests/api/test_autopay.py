@@ -114,3 +114,22 @@ async def test_two_runs_at_once_charge_each_invoice_once(sessionmaker, database_
         assert (await session.execute(select(func.count()).select_from(Payment))).scalar_one() == 3
         paid = (await session.execute(select(func.sum(models.Invoice.amount_paid_minor)))).scalar_one()
     assert paid == 67000
+
+
+async def test_the_failed_charge_names_the_card_that_failed(sessionmaker, gql) -> None:
+    world = await _world(sessionmaker, last4="0004", exp=(10, 2026))
+    await _run(sessionmaker)
+
+    result = await gql(
+        "query($id: ID!) { organisation(id: $id) { pendingPayments { edges { node { lastFailure { code } "
+        "failedPaymentMethod { status card { last4 } } } } } } }",
+        {"id": world.org_id},
+        token=world.finance.token,
+    )
+
+    assert [e["node"] for e in result["data"]["organisation"]["pendingPayments"]["edges"]] == [
+        {
+            "lastFailure": {"code": "card_expired"},
+            "failedPaymentMethod": {"status": "EXPIRED", "card": {"last4": "0004"}},
+        }
+    ]

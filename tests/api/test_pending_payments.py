@@ -23,6 +23,7 @@ query($id: ID!, $first: Int, $filter: PendingPaymentFilter) {
         billingAccount { number }
         invoice { number status }
         lastFailure { code message }
+        failedPaymentMethod { status }
         payments { status }
       } }
     }
