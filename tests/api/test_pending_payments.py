@@ -79,6 +79,7 @@ async def test_finance_lists_a_failed_charge_with_its_invoice_and_failure(gql, s
             "code": "card_expired",
             "message": "The card has expired. Pay with another card or another method.",
         },
+        "failedPaymentMethod": None,
         "payments": [],
     }
 
