@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from guichet.logs import configure_logging
 from guichet.server import create_app
 from guichet.settings import load_settings
 
@@ -38,4 +39,6 @@ def freeze_after_startup(app: Starlette) -> Starlette:
     return app
 
 
-app = freeze_after_startup(create_app(load_settings()))
+_settings = load_settings()
+configure_logging(log_format=_settings.log_format, level=_settings.log_level)
+app = freeze_after_startup(create_app(_settings))

@@ -14,9 +14,13 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout.
+
+    SQL parameters never appear in exceptions or logs (hide_parameters): they hold e-mails, names
+    and token hashes, and a traceback is logged in full.
+    """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -35,6 +39,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_size=10,
         max_overflow=10,
         pool_recycle=POOL_RECYCLE_SECONDS,

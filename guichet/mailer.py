@@ -6,6 +6,14 @@ server processes never send the same row), sends it with aiosmtplib, and marks i
 it keeps the row, records the error (never a secret) and schedules the next attempt with
 exponential back-off. A row is never deleted, so a failure never loses a message.
 
+Delivery is at-least-once, and exactly-once whenever this process survives: SMTP acceptance and
+the database commit are two systems, so no single step covers both. Once the SMTP server has
+accepted a message, its sent mark is kept in memory and retried before anything else is claimed
+until the database takes it (a database outage right after the acceptance therefore never resends).
+Only a crash of this process in that window, or an outage longer than CLAIM_LEASE, lets the row
+become due again and be sent a second time; it then carries the same Message-ID (`message_id`), so
+receiving systems can recognise the duplicate.
+
 Without GUICHET_SMTP_URL nothing runs here: messages stay in the outbox and the log shows one line
 per message (recipient and subject only, see guichet.domain.mail).
 """
@@ -20,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -79,13 +87,23 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(0, attempts - 1)), MAX_RETRY)
 
 
+def message_id(row: models.OutboxEmail, *, sender: str) -> str:
+    """The row's Message-ID, the same at every attempt: a resent message is recognisably the same one.
+
+    The creation time (to the microsecond) tells apart rows of two databases sharing the sender's domain.
+    """
+    domain = sender.rpartition("@")[2] or "guichet.local"
+    created = row.created_at.strftime("%Y%m%d%H%M%S%f") if row.created_at else "0"
+    return f"<outbox.{row.id}.{created}@{domain}>"
+
+
 def build_message(row: models.OutboxEmail, *, sender: str, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = message_id(row, sender=sender)
     message.set_content(row.body_text)
     for attachment in row.attachments or []:
         maintype, _, subtype = attachment["content_type"].partition("/")
@@ -108,9 +126,16 @@ class OutboxDelivery:
         self.clock = clock
         self.target = target
         self.sender = sender
+        # Rows the SMTP server accepted whose sent mark did not commit yet (the database was out).
+        self.unmarked: dict[int, datetime] = {}
 
     async def deliver_due(self) -> int:
-        """Try every due row once; return how many were sent."""
+        """Record pending sent marks, then try every due row once; return how many were sent.
+
+        Raise the database's error when a pending sent mark still cannot be recorded: nothing is
+        claimed meanwhile, so a message already accepted is never sent again by this process.
+        """
+        await self.record_unmarked()
         now = self.clock.now()
         async with self.sessionmaker() as session:
             due = (
@@ -123,6 +148,8 @@ class OutboxDelivery:
             ).all()
         sent = 0
         for row_id, attempts in due:
+            if row_id in self.unmarked:
+                continue
             row = await self._claim(row_id, attempts)
             if row is not None and await self._send(row):
                 sent += 1
@@ -175,9 +202,30 @@ class OutboxDelivery:
                 type(error).__name__,
             )
             return False
-        await self._mark(row.id, sent_at=self.clock.now(), last_error=None)
+        sent_at = self.clock.now()
         log.info("mail sent id=%s to=%s subject=%r", row.id, row.to_address, row.subject)
+        try:
+            await self._mark_sent(row.id, sent_at)
+        except Exception:
+            # Accepted but not recorded: retried first in every pass, so it is not claimed again here.
+            self.unmarked[row.id] = sent_at
+            log.warning("mail sent id=%s but not yet marked sent: retried at the next pass", row.id)
         return True
+
+    async def _mark_sent(self, row_id: int, sent_at: datetime) -> None:
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(models.OutboxEmail)
+                .where(models.OutboxEmail.id == row_id, models.OutboxEmail.sent_at.is_(None))
+                .values(sent_at=sent_at, last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def record_unmarked(self) -> None:
+        """Record the sent marks the database missed; raise its error if it still cannot take them."""
+        for row_id, sent_at in sorted(self.unmarked.items()):
+            await self._mark_sent(row_id, sent_at)
+            del self.unmarked[row_id]
 
     async def _mark(self, row_id: int, **values: object) -> None:
         async with self.sessionmaker() as session, session.begin():
@@ -230,5 +278,10 @@ def start(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], cl
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if delivery.unmarked:  # one last try, so a restart does not resend what was accepted
+            try:
+                await delivery.record_unmarked()
+            except Exception:
+                log.warning("mail ids=%s sent but not marked sent at shutdown", sorted(delivery.unmarked))
 
     return RunningDelivery(delivery, wakeup, stop)

@@ -17,6 +17,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UNSET
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from guichet.app_state import AppState
 from guichet.db import create_engine, read_session_factory, session_factory
@@ -28,10 +30,11 @@ from guichet.domain.passwords import PasswordHashing
 from guichet.domain.payments import Gateways
 from guichet.events import make_broker
 from guichet.hooks import start_all, stop_all
+from guichet.logs import install_context_fields
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
-from guichet.web import downloads, health, request_json, static, webhooks
+from guichet.web import downloads, health, links, request_json, static, webhooks
 from guichet.web import metrics as metrics_routes
 from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
@@ -39,6 +42,28 @@ from guichet.web.middleware import GuichetHTTPMiddleware
 from guichet.web.static import graphiql_page
 
 log = logging.getLogger("guichet")
+security_log = logging.getLogger("guichet.security")
+
+
+class CredentialsRefused(Exception):
+    """The request's Authorization header holds no live session."""
+
+    def __init__(self, locale: str) -> None:
+        super().__init__("credentials refused")
+        self.locale = locale
+
+    def response(self) -> Response:
+        from guichet.i18n import render
+
+        body = {
+            "errors": [{"message": render("bearer_invalid", self.locale), "extensions": {"code": "UNAUTHENTICATED"}}]
+        }
+        return Response(
+            orjson.dumps(body),
+            status_code=401,
+            media_type="application/json",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 class TextFrameWebSocket(ASGIWebSocketAdapter):
@@ -86,7 +111,27 @@ class GuichetGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        return build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        context = build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        if isinstance(request, Request) and await context.credentials_refused():
+            await context.close()
+            security_log.warning(
+                "auth.bearer.refused",
+                extra={
+                    "event": "auth.bearer.refused",
+                    "ip": context.client_ip or "-",
+                    "request_id": context.request_id,
+                },
+            )
+            raise CredentialsRefused(context.locale)
+        return context
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Answer 401 to any HTTP operation whose Authorization header signs no one in (so a client can
+        tell "not signed in" from "nothing there"); sockets refuse such a bearer in connection_init."""
+        try:
+            return await super().run(request, context, root_value)
+        except CredentialsRefused as refused:
+            return refused.response()
 
     async def on_ws_connect(self, context: Context) -> Any:
         """Authenticate a subscription socket: the bearer in connection_init's payload
@@ -119,13 +164,14 @@ class GuichetGraphQL(GraphQL[Context, None]):
 
 def area_routes() -> list[BaseRoute]:
     """The HTTP routes beside /graphql: health, static assets, metrics, PDF downloads, payment and
-    support webhooks, service-request attachments."""
+    support webhooks, e-mailed link pages, service-request attachments."""
     return [
         *health.routes(),
         *static.routes(),
         *metrics_routes.routes(),
         *downloads.routes(),
         *webhooks.routes(),
+        *links.routes(),
         *service_request_routes.routes(),
     ]
 
@@ -153,6 +199,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """The application. Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed."""
+    install_context_fields()
     state = build_state(settings, clock)
     schema = build_schema(
         max_depth=settings.max_query_depth,
@@ -193,7 +240,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         hsts=settings.public_url.startswith("https://"),
         body_limits=[service_request_routes.UPLOAD_BODY_LIMIT],
     )
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[guard])
+    middleware = [guard]
+    if settings.forwarded_allow_ips:
+        # Outermost, so throttles, logs and the request id all see the client behind the trusted proxy.
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.guichet = state
     app.state.schema = schema
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,15 +40,30 @@ class Settings:
     session_ttl_seconds: int = 12 * 3600
     # argon2 profile: "default" (RFC 9106 low memory) or "test" (cheapest; refused outside tests).
     password_hash_profile: str = "default"
+    # How long an Orange Money payment waits for its webhook (GUICHET_PAYMENT_EXPIRY_SECONDS).
     payment_expiry_seconds: int = 30 * 60
+    # Bank transfers take days, not minutes (GUICHET_BANK_TRANSFER_EXPIRY_DAYS).
+    bank_transfer_expiry_days: int = 7
+    # Where reconciliation cases (money received that paid nothing) are e-mailed; unset: none sent.
+    operations_email: str | None = None
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
+    # Addresses (or CIDR ranges, or "*") of reverse proxies whose X-Forwarded-For names the client;
+    # empty: the TCP peer is the client (what per-address throttles count).
+    forwarded_allow_ips: str = ""
+    # Log lines: "text" (key=value) or "json" (one object per line), at this level and above.
+    log_format: str = "text"
+    log_level: str = "INFO"
     # Attachments and generated files (service requests); created on first write.
     files_dir: str = "./guichet-files"
     # Optional TOML file of per-category SLA hours (guichet.domain.service_requests.categories).
     service_request_categories_file: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bank_transfer_expiry_seconds(self) -> int:
+        return self.bank_transfer_expiry_days * 24 * 3600
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -57,6 +73,16 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number setting above zero; raise SettingsError (one line) otherwise."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number above zero")
+    return int(raw)
 
 
 def _demo_secret(path: Path = DEMO_SECRET_FILE) -> str:
@@ -93,6 +119,12 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     if profile == "test" and env.get("GUICHET_TESTING") != "1":
         # The cheapest argon2 parameters would make stolen hashes easy to crack (SEC-39).
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE=test is for the test suite only (GUICHET_TESTING=1)")
+    log_format = (env.get("GUICHET_LOG_FORMAT") or "text").strip().lower()
+    if log_format not in {"text", "json"}:
+        raise SettingsError("GUICHET_LOG_FORMAT must be 'text' or 'json'")
+    log_level = (env.get("GUICHET_LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError("GUICHET_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
     settings = Settings(
         database_url=env.get("GUICHET_DATABASE_URL") or DEFAULT_DATABASE_URL,
         secret_key=secret_key,
@@ -106,8 +138,13 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
+        forwarded_allow_ips=(env.get("GUICHET_FORWARDED_ALLOW_IPS") or "").strip(),
+        log_format=log_format,
+        log_level=log_level,
         bank_transfer_account=env.get("GUICHET_BANK_TRANSFER_ACCOUNT") or DEFAULT_BANK_TRANSFER_ACCOUNT,
-        payment_expiry_seconds=int(env.get("GUICHET_PAYMENT_EXPIRY_SECONDS") or 30 * 60),
+        payment_expiry_seconds=_positive_int(env, "GUICHET_PAYMENT_EXPIRY_SECONDS", 30 * 60),
+        bank_transfer_expiry_days=_positive_int(env, "GUICHET_BANK_TRANSFER_EXPIRY_DAYS", 7),
+        operations_email=(env.get("GUICHET_OPERATIONS_EMAIL") or "").strip() or None,
         files_dir=env.get("GUICHET_FILES_DIR") or "./guichet-files",
         service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
     )

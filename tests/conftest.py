@@ -125,6 +125,7 @@ class GraphQLClient:
         *,
         token: str | None = None,
         lang: str | None = None,
+        status: int = 200,
     ) -> dict[str, Any]:
         headers = {}
         if token:
@@ -134,7 +135,7 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == status, response.text
         return response.json()
 
 

@@ -24,6 +24,7 @@ PUBLIC = {
     ("Mutation", "acceptInvitation"): "authorised by its single-use token",
     ("Subscription", "paymentUpdated"): "authenticated at connection, authorised per event",
     ("Subscription", "invoiceUpdated"): "authenticated at connection, authorised per event",
+    ("Subscription", "serviceRequestUpdated"): "authenticated at connection, authorised per event",
 }
 
 
@@ -49,5 +50,14 @@ def test_every_root_field_declares_a_permission_or_is_public() -> None:
 
 def test_every_organisation_list_declares_its_module() -> None:
     declared = dict(_fields("Organisation"))
-    for name in ("invoices", "invoiceSummary", "payments", "schedules", "members", "invitations", "auditEvents"):
+    for name in (
+        "invoices",
+        "invoiceSummary",
+        "payments",
+        "schedules",
+        "members",
+        "invitations",
+        "auditEvents",
+        "serviceRequests",
+    ):
         assert declared[name], name

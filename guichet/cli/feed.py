@@ -17,12 +17,13 @@ def register(cli: click.Group, jobs: click.Group) -> None:
 @click.argument("file", type=click.Path(dir_okay=True, path_type=str))
 def import_command(file: str) -> None:
     """Load a back-office feed: all or nothing, idempotent, the faulty record named on error."""
+    from guichet.cli.errors import one_line
     from guichet.settings import database_url
 
     try:
         summary = asyncio.run(_run(database_url(), file))
     except Exception as error:  # every failure is one line on stderr, never a traceback
-        click.echo(f"guichet: {_one_line(error)}", err=True)
+        click.echo(f"guichet: {one_line(error, database_url())}", err=True)
         sys.exit(1)
     click.echo(f"imported {file}: {summary}")
 
@@ -38,19 +39,3 @@ async def _run(url: str, file: str) -> str:
     finally:
         await engine.dispose()
     return report.summary()
-
-
-def _one_line(error: Exception) -> str:
-    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
-    from guichet.domain.feed.errors import FeedError
-
-    if isinstance(error, FeedError):
-        return str(error)
-    if isinstance(error, DBAPIError):
-        detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-        return f"database error: {detail} (is the database migrated? run `guichet db upgrade`)"
-    if isinstance(error, SQLAlchemyError):
-        return f"database error: {str(error).strip().splitlines()[0]}"
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def _run(as_of: datetime, now: datetime, files_dir: str) -> tuple[Any, int]:
-    from guichet.cli.main import database_url
     from guichet.db import create_engine, session_factory
     from guichet.domain.service_requests.attachments import purge_unattached
     from guichet.domain.service_requests.files import FileStore
     from guichet.domain.service_requests.services import close_stale
+    from guichet.settings import database_url
 
     engine = create_engine(database_url())
     sessions = session_factory(engine)

@@ -24,11 +24,27 @@ class GuichetGroup(click.Group):
         except SettingsError as error:
             click.echo(f"guichet: {error}", err=True)
             sys.exit(2)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors and explicit exits keep click's own one-line output and status
+        except Exception as error:  # a database down, missing or not migrated: one line, no traceback
+            from guichet.cli.errors import one_line
+
+            click.echo(f"guichet: {one_line(error, database_url())}", err=True)
+            sys.exit(1)
+
+
+# Commands that open the configured database (`db create` makes it; `schema export` needs none).
+DATABASE_COMMANDS = frozenset({"serve", "import", "jobs", "schedules"})
 
 
 @click.group(cls=GuichetGroup)
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Guichet, the customer self-care billing API."""
+    if ctx.invoked_subcommand in DATABASE_COMMANDS:
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
 
 
 @cli.command()
@@ -47,25 +63,51 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
     os.environ.setdefault("GUICHET_PUBLIC_URL", f"http://{link_host}:{port}")
     settings = load_settings(demo=demo)
     support.load_channels(settings)  # a malformed channels file stops start-up with one line
+    from guichet.logs import configure_logging
+
+    configure_logging(log_format=settings.log_format, level=settings.log_level)
     if demo:
         from guichet.demo import prepare_demo
 
         os.environ["GUICHET_DEMO"] = "1"  # workers re-read the settings
         prepare_demo(settings)
+    from guichet.migrate import check_database
+
+    check_database(settings.database_url)  # a missing or unmigrated database: one line, not a worker's traceback
     uvicorn.run(
         "guichet.asgi:app",
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Guichet's own handler formats uvicorn's lines too (guichet.logs; each worker sets it up in
+        # guichet.asgi), redacting link signatures from the access log.
+        log_config=None,
+        # A trusted proxy's X-Forwarded-For is applied by the app itself (GUICHET_FORWARDED_ALLOW_IPS).
         proxy_headers=False,
         server_header=False,
     )
 
 
 @cli.group()
-def db() -> None:
+@click.pass_context
+def db(ctx: click.Context) -> None:
     """Database administration."""
+    if ctx.invoked_subcommand == "upgrade":
+        from guichet.migrate import require_sqlite_folder
+
+        require_sqlite_folder(database_url())
+
+
+@db.command("create")
+def db_create() -> None:
+    """Create the configured database if it does not exist (idempotent); then run `db upgrade`."""
+    from guichet.cli.errors import where
+    from guichet.migrate import create_database
+
+    url = database_url()
+    created = create_database(url)
+    click.echo(f"{where(url)} {'created' if created else 'already exists'}")
 
 
 @db.command("upgrade")

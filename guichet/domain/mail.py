@@ -59,5 +59,11 @@ async def enqueue_email(
     session.add(email)
     await session.flush()
     # One line per message; recipient and subject only: the body carries links with tokens.
-    log.info("mail queued id=%s to=%s subject=%r", email.id, to, subject)
+    log.info(
+        "mail queued id=%s to=%s subject=%r",
+        email.id,
+        to,
+        subject,
+        extra={"event": "mail.queued", "mail_id": email.id, "to": to, "subject": subject},
+    )
     return email

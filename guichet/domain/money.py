@@ -78,11 +78,15 @@ class Money:
 
 
 def split_minor(total: int, parts: int) -> list[int]:
-    """Split `total` minor units into `parts` integers: equal, remainder units on the first ones."""
+    """Split `total` minor units into `parts` integers: equal, the whole remainder on the first one.
+
+    The contract's rule (200.00 in 3 -> 66.68, 66.66, 66.66): every part after the first is the
+    same, so a customer's statement shows one figure repeated. Raise MoneyError below one part.
+    """
     if parts < 1:
         raise MoneyError("cannot split into fewer than one part")
     base, remainder = divmod(total, parts)
-    return [base + 1 if i < remainder else base for i in range(parts)]
+    return [base + remainder] + [base] * (parts - 1)
 
 
 def parse_amount(text: str, currency: str) -> Money:

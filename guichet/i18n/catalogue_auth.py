@@ -5,6 +5,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The e-mail address or the password is incorrect.",
         "fr": "L'adresse e-mail ou le mot de passe est incorrect.",
     },
+    "bearer_invalid": {
+        "en": "The Authorization header holds no valid session (expired, ended or malformed): sign in again, "
+        "or send the request without it.",
+        "fr": "L'en-tête Authorization ne porte aucune session valide (expirée, terminée ou mal formée) : "
+        "reconnectez-vous, ou envoyez la requête sans cet en-tête.",
+    },
     "TOO_MANY_ATTEMPTS": {
         "en": "Too many attempts. Please try again in {minutes} minutes.",
         "fr": "Trop de tentatives. Veuillez réessayer dans {minutes} minutes.",

@@ -69,6 +69,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The amount to cancel must be a positive amount in the plan's currency.",
         "fr": "Le montant à annuler doit être un montant positif dans la devise de l'échéancier.",
     },
+    "cancel_amount_decimal_comma": {
+        "en": "{amount} is not an amount: use a dot as decimal separator (e.g. 10.00).",
+        "fr": "{amount} n'est pas un montant : utilisez un point comme séparateur décimal (par ex. 10.00).",
+    },
     "cancel_amount_too_large": {
         "en": "The amount to cancel is larger than what remains to be paid.",
         "fr": "Le montant à annuler dépasse le montant restant dû.",

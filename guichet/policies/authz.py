@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
+from guichet.logs import set_organisation
 from guichet.policies.engine import (
     ALL_ACCOUNTS,
     NO_SCOPE,
@@ -163,11 +164,19 @@ class Authorizer:
         viewer = await self._request.viewer()
         if viewer is None:
             raise NotAuthenticated()
+        set_organisation(organisation_id)
         membership = await self.membership(organisation_id)
         if membership is None:
             log.warning(
                 "access refused: not a member",
-                extra={"person_id": viewer.person_id, "organisation_id": organisation_id, "access_module": module},
+                extra={
+                    "event": "access.refused",
+                    "actor": f"person:{viewer.person_id}",
+                    "organisation": organisation_id,
+                    "access_module": module,
+                    "access_action": action,
+                    "request_id": self._request.request_id,
+                },
             )
             raise AccessDenied(module, action)
         if not await self.allowed(organisation_id, module, action):
@@ -188,8 +197,9 @@ class Authorizer:
         log.warning(
             "access refused",
             extra={
-                "contact_id": membership.contact_id,
-                "organisation_id": membership.organisation_id,
+                "event": "access.refused",
+                "actor": f"contact:{membership.contact_id}",
+                "organisation": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,
                 "request_id": self._request.request_id,

@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 def auth_env(ctx: Context) -> auth.AuthEnv:
     """The auth services' view of this request (time read now, so each aliased mutation gets its own)."""
-    request = ctx.request
-    client_ip = request.client.host if request is not None and request.client is not None else None
     return auth.AuthEnv(
         uow=ctx.uow,
         passwords=ctx.app.passwords,
@@ -28,7 +26,7 @@ def auth_env(ctx: Context) -> auth.AuthEnv:
         locale=ctx.locale,
         public_url=ctx.settings.public_url,
         session_ttl=timedelta(seconds=ctx.settings.session_ttl_seconds),
-        client_ip=client_ip,
+        client_ip=ctx.client_ip,
         request_id=ctx.request_id,
     )
 

@@ -21,6 +21,7 @@ from guichet.domain import models
 from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
 from guichet.i18n import negotiate_locale
+from guichet.logs import set_principal
 from guichet.policies.authz import Authorizer, Decision
 from guichet.resolvers.loaders import Loaders
 from guichet.settings import Settings
@@ -58,6 +59,8 @@ class Context:
     locale: str
     request_id: str
     bearer_token: str | None
+    # An Authorization header was sent (well-formed or not): if it signs no one in, the request is refused.
+    has_authorization: bool = False
     loaders: Loaders = field(init=False)
     # What each field's declared permission decided, by the field's path (schema.permissions.decided).
     decisions: dict[tuple[str | int, ...], Decision] = field(default_factory=dict)
@@ -87,6 +90,12 @@ class Context:
 
     def now(self) -> datetime:
         return self.app.clock.now()
+
+    @property
+    def client_ip(self) -> str | None:
+        """The client's address (a trusted proxy's X-Forwarded-For already applied by server.py), for throttles and logs."""
+        request = self.request
+        return request.client.host if request is not None and request.client is not None else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -143,6 +152,7 @@ class Context:
         if row is None:
             return None
         session_id, person = row
+        set_principal(f"person:{person.id}")
         return SignedIn(person.id, session_id, person.email, person.first_name, person.last_name)
 
     @property
@@ -152,6 +162,11 @@ class Context:
             self._authz = Authorizer(self, self.app.policy_engine)
         return self._authz
 
+    async def credentials_refused(self) -> bool:
+        """True when the request sent an Authorization header that signs no one in: a malformed
+        header, or a bearer that is unknown, expired or ended. No header at all is anonymous, not refused."""
+        return self.has_authorization and await self.viewer() is None
+
     def invalidate_viewer(self) -> None:
         self._viewer_task = None
 
@@ -160,6 +175,7 @@ class Context:
         so fields under the returned session (viewer.organisations.me ...) see its memberships."""
         future: asyncio.Future[SignedIn | None] = asyncio.get_running_loop().create_future()
         future.set_result(viewer)
+        set_principal(f"person:{viewer.person_id}")
         self._viewer_task = future
         self._authz = None
 
@@ -180,6 +196,7 @@ def build_context(app_state: AppState, request: Request | None, *, headers: dict
         locale=negotiate_locale(headers.get("accept-language")),
         request_id=headers.get("x-request-id") or uuid.uuid4().hex,
         bearer_token=bearer_from_header(headers.get("authorization")),
+        has_authorization="authorization" in headers,
     )
 
 

@@ -22,10 +22,13 @@ from guichet.domain.billing_profiles.services import profiles_of
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
+from guichet.domain.models.service_requests import Attachment, ServiceRequestComment, ServiceRequestStatusChange
 from guichet.domain.pending_payments import queries as pending_queries
+from guichet.domain.service_requests import queries as service_request_queries
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
-from guichet.resolvers import invoices, payments
+from guichet.resolvers import invoices, payments, service_requests
+from guichet.resolvers.pagination import Page
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -159,6 +162,58 @@ class ReadableSavedPaymentMethodByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class LinesByServiceRequestIdLoader(_Loader):
+    """Fleet line rows by service request id: ServiceRequest.lines costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[models.Line]]:
+        async with self.ctx.read() as session:
+            found = await service_request_queries.lines_by_request(session, list(keys))
+        return [found[k] for k in keys]
+
+
+class StatusHistoryByServiceRequestIdLoader(_Loader):
+    """Status changes by service request id: ServiceRequest.statusHistory costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[ServiceRequestStatusChange]]:
+        async with self.ctx.read() as session:
+            found = await service_request_queries.history_by_request(session, list(keys))
+        return [found[k] for k in keys]
+
+
+class AttachmentsByServiceRequestIdLoader(_Loader):
+    """Stored files by service request id: ServiceRequest.attachments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Attachment]]:
+        async with self.ctx.read() as session:
+            found = await service_request_queries.attachments_by_request(session, list(keys))
+        return [found[k] for k in keys]
+
+
+class AttachmentsByCommentIdLoader(_Loader):
+    """Stored files by comment id: ServiceRequestComment.attachments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Attachment]]:
+        async with self.ctx.read() as session:
+            found = await service_request_queries.attachments_by_comment(session, list(keys))
+        return [found[k] for k in keys]
+
+
+class CommentPageByServiceRequestLoader(_Loader):
+    """A page of comments by (request, size, cursor): ServiceRequest.comments costs two queries per
+    page of requests, not two per request."""
+
+    async def batch_load_fn(self, keys: Sequence[service_requests.CommentsKey]) -> list[Page[ServiceRequestComment]]:
+        return await service_requests.comment_pages(self.ctx, keys)
+
+
+class ReadableServiceRequestByIdLoader(_Loader):
+    """Service requests the viewer may read, by id (None otherwise): relatedRequest costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[service_requests.RequestView | None]:
+        found = await service_requests.service_requests_by_pk(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
 class Loaders:
     """The request's loaders, one per (entity, key), each built on first use."""
 
@@ -208,6 +263,30 @@ class Loaders:
     @cached_property
     def pending_payments_by_payment_id(self) -> PendingPaymentsByPaymentIdLoader:
         return PendingPaymentsByPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def lines_by_service_request_id(self) -> LinesByServiceRequestIdLoader:
+        return LinesByServiceRequestIdLoader(self._ctx)
+
+    @cached_property
+    def status_history_by_service_request_id(self) -> StatusHistoryByServiceRequestIdLoader:
+        return StatusHistoryByServiceRequestIdLoader(self._ctx)
+
+    @cached_property
+    def attachments_by_service_request_id(self) -> AttachmentsByServiceRequestIdLoader:
+        return AttachmentsByServiceRequestIdLoader(self._ctx)
+
+    @cached_property
+    def attachments_by_comment_id(self) -> AttachmentsByCommentIdLoader:
+        return AttachmentsByCommentIdLoader(self._ctx)
+
+    @cached_property
+    def comment_page_by_service_request(self) -> CommentPageByServiceRequestLoader:
+        return CommentPageByServiceRequestLoader(self._ctx)
+
+    @cached_property
+    def readable_service_request_by_id(self) -> ReadableServiceRequestByIdLoader:
+        return ReadableServiceRequestByIdLoader(self._ctx)
 
 
 class Deferred:

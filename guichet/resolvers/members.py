@@ -172,6 +172,8 @@ def members_env(ctx: Context) -> services.MembersEnv:
         public_url=ctx.settings.public_url,
         locale=ctx.locale,
         session_ttl=timedelta(seconds=ctx.settings.session_ttl_seconds),
+        client_ip=ctx.client_ip,
+        request_id=ctx.request_id,
     )
 
 

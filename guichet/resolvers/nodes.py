@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
-from guichet.resolvers import billing_profiles, invoices, members, organisations, payments, pending_payments, schedules
+from guichet.resolvers import (
+    billing_profiles,
+    invoices,
+    members,
+    organisations,
+    payments,
+    pending_payments,
+    schedules,
+    service_requests,
+)
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -28,6 +37,9 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Schedule": schedules.schedules_by_pk,
     "PendingPayment": pending_payments.pending_payments_by_pk,
     "SavedPaymentMethod": billing_profiles.saved_methods_by_pk,
+    "ServiceRequest": service_requests.service_requests_by_pk,
+    "ServiceRequestComment": service_requests.comments_by_pk,
+    "Attachment": service_requests.attachments_by_pk,
 }
 
 

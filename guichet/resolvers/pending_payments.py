@@ -155,6 +155,7 @@ async def pay_pending_payments(
         secret=ctx.settings.secret_key,
         now=ctx.now(),
         expiry_seconds=ctx.settings.payment_expiry_seconds,
+        bank_transfer_expiry_seconds=ctx.settings.bank_transfer_expiry_seconds,
     )
     await events.publish(ctx.app.broker, result.changes)
     payment = await payment_for_payer(ctx, result.payment_id)

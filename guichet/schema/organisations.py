@@ -13,9 +13,11 @@ from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
+from guichet.resolvers import payment_reconciliations as reconciliation_resolvers
 from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
+from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.billing_profiles import SavedPaymentMethod
@@ -42,6 +44,7 @@ from guichet.schema.members import (
     InvitationStatus,
     MemberFilter,
 )
+from guichet.schema.payment_reconciliations import PaymentReconciliationConnection, reconciliation_connection
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
 from guichet.schema.pending_payments import (
     PendingPayment,
@@ -52,6 +55,14 @@ from guichet.schema.pending_payments import filter_values as pending_filter_valu
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
+from guichet.schema.service_requests import (
+    Attachment,
+    ServiceRequest,
+    ServiceRequestComment,
+    ServiceRequestConnection,
+    ServiceRequestFilter,
+    service_request_connection,
+)
 
 
 @strawberry.type(description="A customer: a company with its contacts, or a private individual.")
@@ -145,6 +156,20 @@ class Organisation(Node):
                 after=after,
             )
         return payment_connection(page, info)
+
+    @strawberry.field(
+        description="Money providers confirmed after its payment had failed or expired that paid no invoice, "
+        "newest first: cases for finance to refund or allocate (module PAYMENTS, READ).",
+        extensions=[requires(Module.PAYMENTS, Action.READ)],
+    )
+    async def payment_reconciliations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> PaymentReconciliationConnection:
+        with refusals_as_errors(info):
+            page = await reconciliation_resolvers.list_reconciliations(
+                info.context, organisation_id=self.pk, decision=decision_of(info), first=first, after=after
+            )
+        return reconciliation_connection(page, info)
 
     @strawberry.field(
         description="Instalment plans (échéanciers) of the organisation (module SCHEDULES, READ).",
@@ -253,6 +278,40 @@ class Organisation(Node):
             )
         return AuditEventConnection.from_page(page, AuditEvent.from_row)
 
+    @strawberry.field(
+        description="Service requests of the viewer's scope, shared by its contacts, newest first "
+        "(module SERVICE_REQUESTS, READ).",
+        extensions=[requires(Module.SERVICE_REQUESTS, Action.READ)],
+    )
+    async def service_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ServiceRequestFilter | None = None,
+    ) -> ServiceRequestConnection:
+        with refusals_as_errors(info):
+            decision = decision_of(info)
+            page = await service_request_resolvers.list_service_requests(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision,
+                criteria=service_request_resolvers.criteria_of(
+                    decision=decision,
+                    statuses=[s.value for s in filter.status or ()] if filter is not None else [],
+                    categories=[c.value for c in filter.category or ()] if filter is not None else [],
+                    billing_account_id=str(filter.billing_account_id)
+                    if filter is not None and filter.billing_account_id is not None
+                    else None,
+                    line_number=filter.line_number if filter is not None else None,
+                    created_by_me=filter.created_by_me if filter is not None else None,
+                    search=filter.search if filter is not None else None,
+                ),
+                first=first,
+                after=after,
+            )
+        return service_request_connection(page)
+
 
 @strawberry.type(description="The signed-in person.")
 class Viewer(Node):
@@ -289,6 +348,9 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Schedule": lambda view, info: Schedule.of(view),
     "PendingPayment": PendingPayment.from_row,
     "SavedPaymentMethod": SavedPaymentMethod.from_row,
+    "ServiceRequest": lambda view, info: ServiceRequest.of(view),
+    "ServiceRequestComment": lambda row, info: ServiceRequestComment.from_row(row),
+    "Attachment": lambda row, info: Attachment.from_row(row),
 }
 
 

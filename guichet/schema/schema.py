@@ -24,6 +24,7 @@ from guichet.schema import (
     payments,
     pending_payments,
     schedules,
+    service_requests,
     support,
 )
 from guichet.schema.arguments import describe_arguments
@@ -33,7 +34,7 @@ from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
@@ -42,8 +43,9 @@ MUTATION_TYPES: tuple[type, ...] = (
     schedules.Mutation,
     pending_payments.Mutation,
     billing_profiles.Mutation,
+    service_requests.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription,)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
 
 
 class CloseRequestSession(SchemaExtension):

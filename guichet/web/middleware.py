@@ -30,6 +30,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from guichet import logs
+from guichet.logs import bind_request, unbind_request
 from guichet.web.metrics import Metrics
 
 log = logging.getLogger("guichet.http")
@@ -88,6 +90,13 @@ class GuichetHTTPMiddleware:
             (b"x-request-id", request_id.encode("ascii"))
         ]
         scope.setdefault("state", {})["request_id"] = request_id
+        bound = bind_request(request_id)  # every log line of this request carries its id
+        try:
+            await self._handle(scope, receive, send, request_id)
+        finally:
+            unbind_request(bound)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
@@ -112,7 +121,9 @@ class GuichetHTTPMiddleware:
             if replay is not None:
                 await self.app(scope, replay, send_with_headers)
         except Exception:
-            log.exception("unexpected error request_id=%s %s %s", request_id, scope["method"], scope["path"])
+            log.exception(
+                "unexpected error request_id=%s %s %s", request_id, scope["method"], logs.redact(scope["path"])
+            )
             if outcome["started"]:
                 raise
             await _json(send_with_headers, 500, {"error": "Unexpected error.", "requestId": request_id})

@@ -74,11 +74,26 @@ async def back_office_webhook(request: Request) -> JSONResponse:
         event = parse_support_event(body)
         outcome = await apply_support_event(_uow(state), event=event, now=state.clock.now())
     except WebhookRejected as rejected:
-        log.info("back-office webhook refused status=%s reason=%s", rejected.status, rejected.reason)
+        log.warning(
+            "back-office webhook refused status=%s reason=%s",
+            rejected.status,
+            rejected.reason,
+            extra={
+                "event": "webhook.refused",
+                "provider": "back-office",
+                "status": rejected.status,
+                "reason": rejected.reason,
+            },
+        )
         return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
     except DomainError as error:
         status = 404 if error.code is ErrorCode.NOT_FOUND else 409
-        log.info("back-office webhook refused status=%s code=%s", status, error.code.value)
+        log.warning(
+            "back-office webhook refused status=%s code=%s",
+            status,
+            error.code.value,
+            extra={"event": "webhook.refused", "provider": "back-office", "status": status, "reason": error.code.value},
+        )
         return JSONResponse({"code": error.code.value}, status_code=status)
     await events.publish(state.broker, outcome.changes)
     log.info(

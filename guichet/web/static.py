@@ -7,17 +7,15 @@ files under assets/ are served from /graphiql/assets/<name>. With Settings.graph
 
 from __future__ import annotations
 
-import hashlib
 import html
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+from guichet.web.asset_files import ASSETS_DIR, asset_response
+
 ASSETS_PREFIX = "/graphiql/assets"
 # The only files served: a closed list, so no path ever reaches the file system from the URL.
 ASSET_TYPES = {
@@ -45,23 +43,6 @@ GRAPHIQL_CSP = "; ".join(
 )
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
-
-
-@cache
-def load_asset(name: str) -> Asset | None:
-    """The asset called `name`, read once per process; None when it is not one of ASSET_TYPES."""
-    media_type = ASSET_TYPES.get(name)
-    if media_type is None:
-        return None
-    body = (ASSETS_DIR / name).read_bytes()
-    return Asset(body, media_type, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-
-
 @cache
 def _page_template() -> str:
     return (ASSETS_DIR / "graphiql.html").read_text(encoding="utf-8")
@@ -77,13 +58,7 @@ async def asset(request: Request) -> Response:
     """Serve one GraphiQL asset; 404 for any other name or when GraphiQL is turned off."""
     if not request.app.state.guichet.settings.graphiql:
         return PlainTextResponse("Not Found", status_code=404)
-    found = load_asset(request.path_params["name"])
-    if found is None:
-        return PlainTextResponse("Not Found", status_code=404)
-    headers = {"ETag": found.etag, "Cache-Control": "public, max-age=3600"}
-    if request.headers.get("if-none-match") == found.etag:
-        return Response(status_code=304, headers=headers)
-    return Response(found.body, media_type=found.media_type, headers=headers)
+    return asset_response(request, ASSET_TYPES)
 
 
 def routes() -> list[Route]:

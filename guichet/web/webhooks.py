@@ -52,10 +52,27 @@ async def payment_webhook(request: Request) -> JSONResponse:
         body = await read_capped(request)
         verify_signature(request.headers.get(SIGNATURE_HEADER), body, state.settings.webhook_secret, state.clock.now())
         event = parse_event(provider, body)
-        result = await apply_webhook(state.sessionmaker, provider=provider, event=event, now=state.clock.now())
+        result = await apply_webhook(
+            state.sessionmaker,
+            provider=provider,
+            event=event,
+            now=state.clock.now(),
+            operations_email=state.settings.operations_email,
+        )
     except WebhookRejected as rejected:
         # The reason names no secret and no body content; enough for the provider's logs.
-        log.info("webhook refused provider=%s status=%s reason=%s", provider, rejected.status, rejected.reason)
+        log.warning(
+            "webhook refused provider=%s status=%s reason=%s",
+            provider,
+            rejected.status,
+            rejected.reason,
+            extra={
+                "event": "webhook.refused",
+                "provider": provider,
+                "status": rejected.status,
+                "reason": rejected.reason,
+            },
+        )
         return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
     await events.publish(state.broker, result.changes)
     log.info(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
 from tests.factories import make_account, make_member, make_organisation
+from tests.factories_access import set_permissions
 
 INVITE = (
     "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id } errors { code field } } }"
@@ -138,6 +139,22 @@ ATTEMPTS = {
         "updateMemberAccess",
         "ROLE_NOT_GRANTABLE",
     ),
+    "grant-members-write": (
+        UPDATE,
+        lambda w: {
+            "input": {"contactId": contact(w, "member"), "grants": [{"module": "MEMBERS", "actions": ["WRITE"]}]}
+        },
+        "updateMemberAccess",
+        "ROLE_NOT_GRANTABLE",
+    ),
+    "grant-integrations-write": (
+        UPDATE,
+        lambda w: {
+            "input": {"contactId": contact(w, "member"), "grants": [{"module": "INTEGRATIONS", "actions": ["WRITE"]}]}
+        },
+        "updateMemberAccess",
+        "ROLE_NOT_GRANTABLE",
+    ),
     "change-own-access": (
         UPDATE,
         lambda w: {"input": {"contactId": contact(w, "sub"), "roles": [{"role": "ADMIN"}]}},
@@ -237,3 +254,54 @@ async def test_an_invitation_dies_when_its_inviter_can_no_longer_grant_it(gql, s
     )
 
     assert result["data"]["acceptInvitation"] == {"session": None, "errors": [{"code": "TOKEN_INVALID"}]}
+
+
+async def test_a_member_given_members_write_long_ago_cannot_pass_it_on(gql, sessionmaker, world) -> None:
+    async with sessionmaker() as session, session.begin():
+        await set_permissions(session, world["org"], world["member"].contact_id, grants=[("MEMBERS", "WRITE")])
+        other = await make_member(session, world["org"], roles=[("FINANCE", world["first"].id)])
+    before = await snapshot(sessionmaker)
+
+    result = await gql(
+        UPDATE,
+        {
+            "input": {
+                "contactId": to_global_id("Contact", other.contact_id),
+                "grants": [{"module": "MEMBERS", "actions": ["WRITE"]}],
+            }
+        },
+        token=world["member"].token,
+    )
+
+    assert result["data"]["updateMemberAccess"] == {
+        "contact": None,
+        "errors": [{"code": "ROLE_NOT_GRANTABLE", "field": ["input", "grants", "0"]}],
+    }
+    assert await snapshot(sessionmaker) == before
+
+
+async def test_only_the_primary_admin_grants_members_and_integrations_write(gql, sessionmaker, world) -> None:
+    result = await gql(
+        UPDATE,
+        {
+            "input": {
+                "contactId": contact(world, "member"),
+                "grants": [
+                    {"module": "MEMBERS", "actions": ["WRITE"]},
+                    {"module": "INTEGRATIONS", "actions": ["WRITE"]},
+                ],
+            }
+        },
+        token=world["primary"].token,
+    )
+
+    assert result["data"]["updateMemberAccess"]["errors"] == []
+    async with sessionmaker() as session:
+        grants = (
+            await session.execute(
+                select(models.ContactPermission.module, models.ContactPermission.action).where(
+                    models.ContactPermission.contact_id == world["member"].contact_id
+                )
+            )
+        ).all()
+    assert sorted(grants) == [("INTEGRATIONS", "WRITE"), ("MEMBERS", "WRITE")]

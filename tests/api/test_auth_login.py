@@ -177,9 +177,9 @@ async def test_logout_ends_the_session(gql, sessionmaker) -> None:
     result = await gql(LOGOUT, token=member.token)
 
     assert result == {"data": {"logout": {"ok": True, "errors": []}}}
-    assert (await gql(VIEWER, token=member.token))["data"]["viewer"] is None
-    again = await gql(LOGOUT, token=member.token)
-    assert again["data"] is None and again["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    for document in (VIEWER, LOGOUT):
+        refused = await gql(document, token=member.token, status=401)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
     # Only this session ended.
     assert (await gql(VIEWER, token=other_device["token"]))["data"]["viewer"] == {"email": member.email}
 
@@ -199,7 +199,8 @@ async def test_expired_session_no_longer_signs_in(gql, sessionmaker, clock) -> N
 
     clock.current += timedelta(hours=12)
 
-    assert (await gql(VIEWER, token=token))["data"]["viewer"] is None
+    refused = await gql(VIEWER, token=token, status=401)
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
 
 
 async def test_stored_hash_is_argon2id_and_weaker_hashes_are_upgraded_at_login(gql, sessionmaker) -> None:

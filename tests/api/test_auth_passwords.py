@@ -63,7 +63,8 @@ async def test_reset_by_mailed_link_sets_the_password_and_ends_every_session(gql
 
     assert result["data"]["resetPassword"] == OK
     for old in (member.token, other_device):
-        assert (await gql(VIEWER, token=old))["data"]["viewer"] is None
+        refused = await gql(VIEWER, token=old, status=401)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
     assert (await _login(gql, member.email, PASSWORD))["errors"] == [{"code": "INVALID_CREDENTIALS"}]
     assert (await _login(gql, member.email, STRONG_PASSWORD))["errors"] == []
     [request_mail, notice] = await outbox(sessionmaker, member.email)
@@ -250,7 +251,8 @@ async def test_change_password_keeps_this_session_and_ends_the_others(gql, sessi
 
     assert result["data"]["changePassword"] == OK
     assert (await gql(VIEWER, token=member.token))["data"]["viewer"] == {"email": member.email}
-    assert (await gql(VIEWER, token=other_device))["data"]["viewer"] is None
+    refused = await gql(VIEWER, token=other_device, status=401)
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
     assert (await _login(gql, member.email, STRONG_PASSWORD))["errors"] == []
     assert [m.subject for m in await outbox(sessionmaker, member.email)] == ["Your Guichet password was changed"]
 
@@ -297,3 +299,20 @@ async def test_change_password_needs_a_session(gql) -> None:
 
     assert result["data"] is None
     assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_forwarded_for_header_from_an_untrusted_peer_does_not_escape_the_token_throttle(http) -> None:
+    for n in range(20):
+        await http.post(
+            "/graphql",
+            json={"query": RESET, "variables": {"token": f"guess-{n}", "password": STRONG_PASSWORD}},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+
+    response = await http.post(
+        "/graphql",
+        json={"query": RESET, "variables": {"token": "guess-x", "password": STRONG_PASSWORD}},
+        headers={"X-Forwarded-For": "198.51.100.250"},
+    )
+
+    assert [e["code"] for e in response.json()["data"]["resetPassword"]["errors"]] == ["TOO_MANY_ATTEMPTS"]

@@ -32,6 +32,11 @@ BOUNDED_LISTS = {
     "Schedule.regularisationOptions": "a few options",
     "UserError.field": "a path in the input",
     "Viewer.organisations": "the viewer's own memberships",
+    "Query.serviceRequestCategories": "the ServiceRequestCategory enum",
+    "ServiceRequest.lines": "at most 50 lines a request",
+    "ServiceRequest.attachments": "at most 20 files a request",
+    "ServiceRequest.statusHistory": "one entry per move; the contract makes it a list, moves need support or the customer",
+    "ServiceRequestComment.attachments": "at most 5 files a comment",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from guichet.domain import models
@@ -172,6 +173,39 @@ async def test_resend_kills_the_old_token_and_revoke_kills_the_new(gql, sessionm
     assert new["data"]["acceptInvitation"]["errors"][0]["code"] == "TOKEN_INVALID"
 
 
+@pytest.mark.parametrize("operation", ["resendInvitation", "revokeInvitation"])
+async def test_another_organisations_invitation_answers_byte_identical_to_an_unknown_id(
+    http, sessionmaker, operation: str
+) -> None:
+    org, _account, admin = await _world(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        other = await make_organisation(session)
+        other_admin = await make_member(session, other, primary_admin=True)
+        foreign, _ = await make_invitation(session, other, email="x@example.test", invited_by=other_admin.contact_id)
+    document = (
+        f"mutation($input: InvitationIdInput!) {{ {operation}(input: $input) "
+        "{ invitation { id status } errors { code message field } } }"
+    )
+
+    bodies = []
+    for pk in (foreign.id, foreign.id + 1000):
+        response = await http.post(
+            "/graphql",
+            json={"query": document, "variables": {"input": {"invitationId": gid("Invitation", pk)}}},
+            headers={"Authorization": f"Bearer {admin.token}"},
+        )
+        bodies.append(response.content)
+
+    assert bodies[0] == bodies[1]
+    assert bodies[0] == (
+        b'{"data":{"%s":{"invitation":null,"errors":[{"code":"NOT_FOUND","message":"Not found.",'
+        b'"field":["input","invitationId"]}]}}}' % operation.encode()
+    )
+    async with sessionmaker() as session:
+        stored = await session.get(models.Invitation, foreign.id)
+    assert (stored.status, stored.token_hash) == ("PENDING", foreign.token_hash)
+
+
 async def test_invitations_expire_after_seven_days(gql, sessionmaker, clock) -> None:
     org, _account, admin = await _world(sessionmaker)
     async with sessionmaker() as session, session.begin():
@@ -243,8 +277,10 @@ async def test_a_disabled_member_loses_access_at_once_and_comes_back_when_enable
     disabled = await gql(DISABLE, variables, token=admin.token)
 
     assert disabled["data"]["disableMember"] == {"contact": {"status": "DISABLED"}, "errors": []}
-    assert (await gql(ORG, org_query, token=member.token))["data"]["organisation"] is None
-    assert (await gql("{ viewer { email } }", token=member.token))["data"]["viewer"] is None  # sessions ended
+    # Its only membership is disabled, so its sessions ended: the bearer is refused outright.
+    for query, variables_ in ((ORG, org_query), ("{ viewer { email } }", None)):
+        refused = await gql(query, variables_, token=member.token, status=401)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
 
     enabled = await gql(ENABLE, variables, token=admin.token)
 

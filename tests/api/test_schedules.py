@@ -81,7 +81,13 @@ async def test_jean_sees_his_plans_as_the_seed_shows_them(gql, sessionmaker) -> 
     assert current["regularisationOptions"] == []
     finished = plans["CMD-2026-000042"]
     assert (finished["status"], finished["fees"], finished["canChangeCard"]) == ("COMPLETED", {"amount": "5.00"}, False)
-    assert finished["installments"][0]["amount"] == {"amount": "79.98"}
+    # 299.90 in 4: the 2 remainder cents and the 5.00 fees on the first debit, the others equal.
+    assert [i["amount"] for i in finished["installments"]] == [
+        {"amount": "79.99"},
+        {"amount": "74.97"},
+        {"amount": "74.97"},
+        {"amount": "74.97"},
+    ]
     unpaid = plans["CMD-2026-000159"]
     assert unpaid["status"] == "UNPAID"
     assert unpaid["canChangeCard"] is False

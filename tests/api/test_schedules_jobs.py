@@ -242,6 +242,21 @@ async def test_a_partial_cancellation_resplits_the_remaining_instalments(session
         assert (await session.get(Schedule, schedule.id)).cancelled_minor == 1001  # type: ignore[union-attr]
 
 
+async def test_a_cancellation_amount_with_a_decimal_comma_says_to_use_a_dot(sessionmaker, database_url) -> None:
+    org, _ = await individual(sessionmaker)
+    async with sessionmaker() as session, session.begin():
+        schedule = await make_schedule(session, org, statuses={1: "PAID"})
+    before = await parts(sessionmaker, schedule.id)
+
+    result = await asyncio.to_thread(
+        run_cli, database_url, "schedules", "cancel", "--order", schedule.order_number, "--amount", "10,00"
+    )
+
+    assert result.exit_code == 1
+    assert result.output == "guichet: 10,00 is not an amount: use a dot as decimal separator (e.g. 10.00).\n"
+    assert await parts(sessionmaker, schedule.id) == before
+
+
 async def test_a_cancellation_larger_than_the_balance_is_refused(sessionmaker, database_url) -> None:
     org, _ = await individual(sessionmaker)
     async with sessionmaker() as session, session.begin():

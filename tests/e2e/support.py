@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -197,3 +198,27 @@ def smtp_server() -> Iterator[tuple[int, Mailbox]]:
         yield port, mailbox
     finally:
         controller.stop()
+
+
+@contextlib.contextmanager
+def migrated_database(label: str, folder: Path) -> Iterator[str]:
+    """A fresh database migrated by `guichet db upgrade`, dropped afterwards: PostgreSQL when the
+    suite has it (a database of its own, so parallel runs never meet), SQLite in `folder` otherwise."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import POSTGRES_URL, _pg_execute
+
+    name = None
+    if POSTGRES_URL:
+        name = f"guichet_e2e_{label}_{uuid.uuid4().hex[:10]}"
+        _pg_execute(f'CREATE DATABASE "{name}"')
+        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
+    try:
+        upgraded = run_guichet("db", "upgrade", env=guichet_env(database_url))
+        assert upgraded.returncode == 0, upgraded.stderr
+        yield database_url
+    finally:
+        if name:
+            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -9,17 +9,13 @@ memory (guichet/web/assets/guichet-graphiql.js).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
-from tests.conftest import POSTGRES_URL
 from tests.e2e.browser import Page, chromium_or_skip, chromium_page
-from tests.e2e.support import Server, guichet_env, run_guichet, running_server
+from tests.e2e.support import Server, guichet_env, migrated_database, running_server
 from tests.factories import PASSWORD, make_member, make_organisation
 
 pytestmark = pytest.mark.e2e
@@ -34,24 +30,9 @@ QUERY, VARIABLES, HEADERS, RESPONSE = range(4)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    from tests.conftest import _pg_execute
-
-    name = None
-    if POSTGRES_URL:
-        name = f"guichet_e2e_giql_{uuid.uuid4().hex[:10]}"
-        _pg_execute(f'CREATE DATABASE "{name}"')
-        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('e2e-giql')) / 'guichet.db'}"
-    env = guichet_env(database_url)
-    try:
-        upgraded = run_guichet("db", "upgrade", env=env)
-        assert upgraded.returncode == 0, upgraded.stderr
-        with running_server(env) as running:
+    with migrated_database("giql", tmp_path_factory.mktemp("e2e-giql")) as database_url:
+        with running_server(guichet_env(database_url)) as running:
             yield running, database_url
-    finally:
-        if name:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _person(database_url: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -87,5 +88,12 @@ def test_a_revocation_through_one_process_is_enforced_by_the_other(database: str
         disabled = first.graphql(DISABLE, {"input": contact}, token=world["admin"].token)
         assert disabled == {"data": {"disableMember": {"errors": []}}}
 
-        gone = second.graphql(ORG, org_id, token=world["member"].token)
-        assert gone["data"]["organisation"] is None
+        gone = httpx.post(
+            f"{second.base_url}/graphql",
+            json={"query": ORG, "variables": org_id},
+            headers={"Authorization": f"Bearer {world['member'].token}"},
+            timeout=30,
+        )
+        # Its only membership is disabled, so its sessions ended: the bearer is refused outright.
+        assert gone.status_code == 401, gone.text
+        assert gone.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -35,6 +35,7 @@ from tests.e2e.support import (
     smtp_server,
 )
 from tests.factories_service_requests import PDF, SrWorld, announce, make_sr_world, open_request
+from tests.factories_service_requests_gql import CREATE, UPLOAD, gid, incident_input
 
 pytestmark = pytest.mark.e2e
 
@@ -171,3 +172,70 @@ async def test_the_close_job_closes_a_request_resolved_8_days_ago(setup: Setup) 
 
     assert result.returncode == 0, result.stderr
     assert request.number in result.stdout
+
+
+async def _graphql(client: httpx.AsyncClient, setup: Setup, token: str, query: str, variables: Any) -> Any:
+    response = await client.post(
+        f"{setup.server.base_url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _local(setup: Setup, url: str) -> str:
+    return url.replace("http://guichet.e2e", setup.server.base_url, 1)
+
+
+async def _mail_about(setup: Setup, number: str, words: str) -> Any:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [m for m in setup.mailbox.messages if words in str(m["Subject"]) and number in str(m["Subject"])]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no e-mail about {number}: {setup.server.log()}")
+
+
+async def test_a_request_opened_over_graphql_with_a_file_is_answered_by_the_back_office(setup: Setup) -> None:
+    world: SrWorld = await _in_database(setup, make_sr_world)
+    token = world.creator.token
+    async with httpx.AsyncClient(timeout=30) as client:
+        upload = await _graphql(
+            client,
+            setup,
+            token,
+            UPLOAD,
+            {
+                "input": {
+                    "organisationId": gid("Organisation", world.org.id),
+                    "filename": "constat.pdf",
+                    "contentType": "application/pdf",
+                    "size": len(PDF),
+                }
+            },
+        )
+        ticket = upload["data"]["createAttachmentUpload"]
+        # Links carry GUICHET_PUBLIC_URL (http://guichet.e2e); the server answers on its own port.
+        put = await client.put(
+            _local(setup, ticket["uploadUrl"]), content=PDF, headers={"Content-Type": "application/pdf"}
+        )
+        created = await _graphql(
+            client, setup, token, CREATE, {"input": incident_input(world, attachmentIds=[ticket["attachmentId"]])}
+        )
+        request = created["data"]["createServiceRequest"]["serviceRequest"]
+        asked = await _webhook(
+            client,
+            setup,
+            {"eventId": f"e2e-gql-{request['number']}-1", "number": request["number"], "status": "ACKNOWLEDGED"},
+        )
+        download = await client.get(_local(setup, request["attachments"][0]["downloadUrl"]))
+
+    assert put.status_code == 200, setup.server.log()
+    assert created["data"]["createServiceRequest"]["errors"] == []
+    assert (request["status"], request["attachments"][0]["filename"]) == ("SUBMITTED", "constat.pdf")
+    assert asked.status_code == 200, setup.server.log()
+    assert (download.status_code, download.content) == (200, PDF)
+    mail = await _mail_about(setup, request["number"], "Prise en compte")
+    assert world.creator.email in str(mail["To"])

@@ -12,19 +12,16 @@ import json
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
 from guichet.domain.payments.webhooks import signature_header
-from tests.conftest import POSTGRES_URL
-from tests.e2e.support import WEBHOOK_SECRET, Server, guichet_env, run_guichet, running_server
+from tests.e2e.support import WEBHOOK_SECRET, Server, guichet_env, migrated_database, running_server
 from tests.factories_payments import PayWorld, make_pay_world
 
 pytestmark = pytest.mark.e2e
@@ -51,24 +48,9 @@ def _node() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
-    from tests.conftest import _pg_execute
-
-    name = None
-    if POSTGRES_URL:
-        name = f"guichet_e2e_ws_{uuid.uuid4().hex[:10]}"
-        _pg_execute(f'CREATE DATABASE "{name}"')
-        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('e2e-ws')) / 'guichet.db'}"
-    env = guichet_env(database_url)
-    try:
-        upgraded = run_guichet("db", "upgrade", env=env)
-        assert upgraded.returncode == 0, upgraded.stderr
-        with running_server(env) as running:
+    with migrated_database("ws", tmp_path_factory.mktemp("e2e-ws")) as database_url:
+        with running_server(guichet_env(database_url)) as running:
             yield running, database_url
-    finally:
-        if name:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _world(database_url: str) -> PayWorld:

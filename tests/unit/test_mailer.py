@@ -19,7 +19,7 @@ from guichet.db import create_engine, session_factory
 from guichet.domain import models
 from guichet.domain.clock import FixedClock
 from guichet.domain.mail import Attachment, enqueue_email
-from guichet.mailer import OutboxDelivery, SmtpTarget, SmtpUrlError, retry_delay
+from guichet.mailer import CLAIM_LEASE, OutboxDelivery, SmtpTarget, SmtpUrlError, build_message, retry_delay
 from tests.conftest import TEST_NOW
 
 
@@ -35,11 +35,14 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.refuse = False
+        self.on_accept: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return "451 Requested action aborted: try again later"
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content, policy=policy.default))
+        if self.on_accept is not None:
+            self.on_accept()
         return "250 Message accepted for delivery"
 
 
@@ -206,3 +209,53 @@ async def test_app_with_smtp_url_delivers_a_reset_link_right_away(settings, smtp
     [received] = smtp.inbox.messages
     assert received["To"] == member.email
     assert "http://guichet.test/reset-password?token=" in received.get_payload(decode=True).decode()
+
+
+class OutageSessions:
+    """The sessionmaker, except while `down`: then every new session fails as a stopped database does."""
+
+    def __init__(self, sessionmaker: Any) -> None:
+        self.sessionmaker = sessionmaker
+        self.down = False
+
+    def __call__(self) -> Any:
+        if self.down:
+            raise ConnectionRefusedError("[Errno 111] Connect call failed ('127.0.0.1', 5432)")
+        return self.sessionmaker()
+
+
+async def test_a_database_outage_right_after_smtp_accepted_never_resends_the_message(sessionmaker, smtp, clock) -> None:
+    row_id = await _enqueue(sessionmaker, subject="Reçu de paiement / Payment receipt GP-TEST")
+    sessions = OutageSessions(sessionmaker)
+    delivery = OutboxDelivery(
+        sessions, clock, target=SmtpTarget.parse(f"smtp://127.0.0.1:{smtp.port}"), sender="no-reply@guichet.local"
+    )
+    smtp.inbox.on_accept = lambda: setattr(sessions, "down", True)  # the database stops right after the accept
+
+    sent = await delivery.deliver_due()
+    clock.current += CLAIM_LEASE + timedelta(seconds=1)  # the claim's lease has run out meanwhile
+    with pytest.raises(ConnectionRefusedError):
+        await delivery.deliver_due()  # still down: the pass fails, claiming nothing
+    sessions.down = False
+    smtp.inbox.on_accept = None
+    after_outage = await delivery.deliver_due()
+    later = await delivery.deliver_due()
+
+    assert (sent, after_outage, later) == (1, 0, 0)
+    assert len(smtp.inbox.messages) == 1
+    row = await _row(sessionmaker, row_id)
+    assert (row.sent_at, row.attempts) == (TEST_NOW, 1)
+
+
+async def test_every_attempt_of_a_row_carries_the_same_message_id(sessionmaker) -> None:
+    first_id = await _enqueue(sessionmaker)
+    second_id = await _enqueue(sessionmaker)
+    first, second = await _row(sessionmaker, first_id), await _row(sessionmaker, second_id)
+
+    once = build_message(first, sender="no-reply@guichet.local", now=TEST_NOW)
+    again = build_message(first, sender="no-reply@guichet.local", now=TEST_NOW + timedelta(hours=1))
+    other = build_message(second, sender="no-reply@guichet.local", now=TEST_NOW)
+
+    assert once["Message-ID"] == again["Message-ID"]
+    assert once["Message-ID"].endswith("@guichet.local>")
+    assert other["Message-ID"] != once["Message-ID"]

@@ -17,13 +17,15 @@ CURRENCIES = st.sampled_from(["XOF", "EUR", "KWD"])
 def assert_fair_split(parts: list[int], total: int, count: int) -> None:
     assert len(parts) == count
     assert sum(parts) == total
-    assert max(parts) - min(parts) <= 1
-    assert parts == sorted(parts, reverse=True)  # the larger ones first
+    # The contract's rule: the remainder cents all on the first one, every other part equal.
+    assert len(set(parts[1:])) <= 1
+    assert all(parts[0] >= p for p in parts[1:])
+    assert all(parts[0] - p < count for p in parts[1:])  # only the remainder is extra
     assert min(parts) >= 1
 
 
 @given(total=st.integers(min_value=1, max_value=10**12), count=st.integers(min_value=1, max_value=60))
-def test_instalments_add_up_exactly_and_differ_by_one_unit_at_most(total: int, count: int) -> None:
+def test_instalments_add_up_exactly_and_all_but_the_first_are_equal(total: int, count: int) -> None:
     if count > total:
         with pytest.raises(MoneyError):
             rules.split_installments(total, count)
@@ -96,9 +98,13 @@ def test_xof_splits_in_whole_francs() -> None:
     assert rules.split_installments(100000, 3) == [33334, 33333, 33333]
 
 
+def test_the_contract_example_200_00_in_3_puts_both_remainder_cents_on_the_first() -> None:
+    assert rules.split_installments(20000, 3) == [6668, 6666, 6666]
+
+
 def test_fees_are_collected_with_the_first_instalment() -> None:
     plan = rules.plan_installments(purchase_minor=29990, fees_minor=500, count=4, purchase_date=date(2026, 6, 28))
-    assert [p.amount_minor for p in plan] == [7498 + 500, 7498, 7497, 7497]
+    assert [p.amount_minor for p in plan] == [7499 + 500, 7497, 7497, 7497]
 
 
 def test_a_count_larger_than_the_amount_is_refused() -> None:
@@ -111,5 +117,5 @@ def test_a_count_larger_than_the_amount_is_refused() -> None:
 def test_a_partial_cancellation_of_the_seed_plan() -> None:
     # 42.65 + 42.65 left, 10.00 cancelled: 75.30 over two -> 37.65 each.
     assert rules.resplit_after_cancellation([4265, 4265], 1000) == [3765, 3765]
-    # fees (5.00) stay on the first one: 127.96 - 10.01 = 117.95 -> 39.32, 39.32, 39.31
-    assert rules.resplit_after_cancellation([4766, 4265, 4265], 1001, fees_on_first=500) == [3932 + 500, 3932, 3931]
+    # fees (5.00) stay on the first one: 127.96 - 10.01 = 117.95 -> 39.33, 39.31, 39.31
+    assert rules.resplit_after_cancellation([4766, 4265, 4265], 1001, fees_on_first=500) == [3933 + 500, 3931, 3931]

@@ -15,7 +15,7 @@ from guichet.domain.audit import record_event
 from guichet.domain.auth import credentials, notify, one_time, rules, sessions, throttle
 from guichet.domain.auth.env import AuthEnv
 from guichet.domain.auth.events import security_event
-from guichet.domain.auth.redeem import redeem
+from guichet.domain.auth.redeem import redeem, token_attempt
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.passwords import check_password_strength
 
@@ -32,11 +32,12 @@ async def request_first_connection(env: AuthEnv, *, email: str) -> None:
     address = rules.normalise_email(email, field=EMAIL_FIELD)
     async with env.uow() as session:
         try:
-            await throttle.check(session, key=address, kind="activate-mail", limit=rules.MAILS_PER_EMAIL, now=env.now)
+            await throttle.claim(
+                session, [throttle.Budget(address, "activate-mail", rules.MAILS_PER_EMAIL)], now=env.now
+            )
         except DomainError:
             security_event(env, "auth.first_connection.throttled", email=address)
             return
-        await throttle.record(session, key=address, kind="activate-mail", now=env.now)
         invited = exists().where(models.Contact.person_id == models.Person.id, models.Contact.status == "INVITED")
         person = (
             await session.execute(
@@ -92,36 +93,33 @@ async def activate_account(
     """
     first = rules.clean_name(first_name, field=["input", "firstName"])
     last = rules.clean_name(last_name, field=["input", "lastName"])
-    async with env.uow() as session:
-        redeemed = await redeem(session, env, purpose=rules.PURPOSE_ACTIVATE, token=token)
-        if not isinstance(redeemed, DomainError):
-            check_password_strength(password, field=PASSWORD_FIELD)
-            person = await session.get(models.Person, redeemed.person_id)
-            if person is None:
-                raise DomainError(ErrorCode.TOKEN_INVALID, field=one_time.TOKEN_FIELD)
-            had_password = person.password_hash is not None
-            person.password_hash = await credentials.hash_password(env.passwords, password)
-            person.password_changed_at = env.now
-            if first is not None:
-                person.first_name = first
-            if last is not None:
-                person.last_name = last
-            await one_time.retire_all(session, purpose=rules.PURPOSE_ACTIVATE, person_id=person.id, now=env.now)
-            if had_password:  # an existing person registered as an admin: its password changes, so do its sessions
-                await sessions.revoke_sessions(session, person_id=person.id, now=env.now)
-            activated = await _activate_contacts(session, person=person)
-            for contact in activated:
-                await record_event(
-                    session,
-                    at=env.now,
-                    organisation_id=contact.organisation_id,
-                    actor_contact_id=contact.id,
-                    action="member.activated",
-                    summary=f"{person.email} activated their access.",
-                )
-            opened = await sessions.open_session(session, person=person, now=env.now, ttl=env.session_ttl)
-    if isinstance(redeemed, DomainError):
-        raise redeemed
+    async with token_attempt(env, purpose=rules.PURPOSE_ACTIVATE) as tried, env.uow() as session:
+        redeemed = await redeem(session, env, tried, purpose=rules.PURPOSE_ACTIVATE, token=token)
+        check_password_strength(password, field=PASSWORD_FIELD)
+        person = await session.get(models.Person, redeemed.person_id)
+        if person is None:
+            raise DomainError(ErrorCode.TOKEN_INVALID, field=one_time.TOKEN_FIELD)
+        had_password = person.password_hash is not None
+        person.password_hash = await credentials.hash_password(env.passwords, password)
+        person.password_changed_at = env.now
+        if first is not None:
+            person.first_name = first
+        if last is not None:
+            person.last_name = last
+        await one_time.retire_all(session, purpose=rules.PURPOSE_ACTIVATE, person_id=person.id, now=env.now)
+        if had_password:  # an existing person registered as an admin: its password changes, so do its sessions
+            await sessions.revoke_sessions(session, person_id=person.id, now=env.now)
+        activated = await _activate_contacts(session, person=person)
+        for contact in activated:
+            await record_event(
+                session,
+                at=env.now,
+                organisation_id=contact.organisation_id,
+                actor_contact_id=contact.id,
+                action="member.activated",
+                summary=f"{person.email} activated their access.",
+            )
+        opened = await sessions.open_session(session, person=person, now=env.now, ttl=env.session_ttl)
     security_event(env, "auth.activation.completed", email=opened.email, person_id=opened.person_id)
     return opened
 

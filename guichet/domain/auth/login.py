@@ -6,6 +6,8 @@ after the same Argon2 work (a dummy hash stands in), so neither body nor timing 
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select
 
 from guichet.domain import models
@@ -22,36 +24,31 @@ async def login(env: AuthEnv, *, email: str, password: str) -> sessions.OpenedSe
 
     Raise DomainError VALIDATION (malformed e-mail), TOO_MANY_ATTEMPTS (5 failures for this e-mail
     in 15 minutes, even with the right password; or too many from this address) or
-    INVALID_CREDENTIALS. Each failure is counted (committed) before the refusal is raised.
+    INVALID_CREDENTIALS. The attempt is counted (committed) before the password is verified, so
+    concurrent logins verify at most as many passwords as the budget allows.
     """
     address = rules.normalise_email(email, field=EMAIL_FIELD)
-    ip_key = throttle.ip_key(env.client_ip)
-    failure: DomainError | None = None
-    async with env.uow() as session:
-        try:
-            await throttle.check(session, key=address, kind="login", limit=rules.LOGIN_FAILURES_PER_EMAIL, now=env.now)
-            if ip_key is not None:
-                await throttle.check(session, key=ip_key, kind="login", limit=rules.LOGIN_FAILURES_PER_IP, now=env.now)
-        except DomainError:
-            security_event(env, "auth.login.throttled", email=address)
-            raise
-        person = (
-            await session.execute(select(models.Person).where(models.Person.email == address))
-        ).scalar_one_or_none()
+    budgets = throttle.login_budgets(address, env.client_ip)
+    throttled = partial(security_event, env, "auth.login.throttled", email=address)
+    async with throttle.attempt(env.uow, budgets, now=env.now, on_spent=throttled) as tried:
+        async with env.uow() as session:
+            person = (
+                await session.execute(select(models.Person).where(models.Person.email == address))
+            ).scalar_one_or_none()
         password_hash = person.password_hash if person is not None else None
         if not await credentials.verify_password(env.passwords, password_hash, password) or person is None:
-            await throttle.record(session, key=address, kind="login", now=env.now)
-            if ip_key is not None:
-                await throttle.record(session, key=ip_key, kind="login", now=env.now)
-            failure = DomainError(ErrorCode.INVALID_CREDENTIALS)
-        else:
+            security_event(env, "auth.login.failed", email=address)
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS)
+        async with env.uow() as session:
+            current = await session.get(models.Person, person.id)
+            if current is None or current.password_hash != password_hash:
+                # The password changed while it was being verified: the one given is no longer it.
+                raise DomainError(ErrorCode.INVALID_CREDENTIALS)
             if password_hash is not None and env.passwords.needs_rehash(password_hash):
                 # SEC-39: upgrade hashes made with older or weaker parameters while we hold the password.
-                person.password_hash = await credentials.hash_password(env.passwords, password)
-            opened = await sessions.open_session(session, person=person, now=env.now, ttl=env.session_ttl)
-    if failure is not None:
-        security_event(env, "auth.login.failed", email=address)
-        raise failure
+                current.password_hash = await credentials.hash_password(env.passwords, password)
+            opened = await sessions.open_session(session, person=current, now=env.now, ttl=env.session_ttl)
+        tried.passed()
     security_event(env, "auth.login.succeeded", email=address, person_id=opened.person_id)
     return opened
 

@@ -1,32 +1,43 @@
-"""Redeem a one-time token from a link, counting bad tokens per client address (SEC-41)."""
+"""Redeem a one-time token from a link, each try counted per client address before it is looked up (SEC-41)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
-from guichet.domain.auth import one_time, rules, throttle
+from guichet.domain.auth import one_time, throttle
 from guichet.domain.auth.env import AuthEnv
 from guichet.domain.auth.events import security_event
-from guichet.domain.errors import DomainError
 
 
-async def redeem(session: AsyncSession, env: AuthEnv, *, purpose: str, token: str) -> models.OneTimeToken | DomainError:
-    """The used-up token row, or the TOKEN_INVALID error to raise once the failure count is committed.
+@asynccontextmanager
+async def token_attempt(env: AuthEnv, *, purpose: str) -> AsyncIterator[throttle.Attempt]:
+    """Claim one token try for the client address; released when the token proves good.
 
-    Raise DomainError(TOO_MANY_ATTEMPTS) at once when this address sent too many bad tokens.
+    Raise DomainError(TOO_MANY_ATTEMPTS) when this address sent too many bad tokens.
     """
-    key = throttle.ip_key(env.client_ip)
-    if key is not None:
-        try:
-            await throttle.check(session, key=key, kind="token", limit=rules.TOKEN_FAILURES_PER_IP, now=env.now)
-        except DomainError:
-            security_event(env, "auth.token.throttled", purpose=purpose)
-            raise
+    throttled = partial(security_event, env, "auth.token.throttled", purpose=purpose)
+    async with throttle.attempt(
+        env.uow, throttle.token_budgets(env.client_ip), now=env.now, on_spent=throttled
+    ) as tried:
+        yield tried
+
+
+async def redeem(
+    session: AsyncSession, env: AuthEnv, tried: throttle.Attempt, *, purpose: str, token: str
+) -> models.OneTimeToken:
+    """The used-up token row; the try no longer counts once the token is good.
+
+    Raise DomainError(TOKEN_INVALID) when it is unknown, used or expired (the try stays counted).
+    """
     try:
-        return await one_time.consume(session, purpose=purpose, token=token, now=env.now)
-    except DomainError as error:
-        if key is not None:
-            await throttle.record(session, key=key, kind="token", now=env.now)
+        row = await one_time.consume(session, purpose=purpose, token=token, now=env.now)
+    except Exception:
         security_event(env, "auth.token.invalid", purpose=purpose)
-        return error
+        raise
+    tried.passed()
+    return row

@@ -43,8 +43,9 @@ async def register_organisation_access(
     failure: DomainError | None = None
     async with env.uow() as session:
         try:
-            await throttle.check(
-                session, key=key, kind="register", limit=rules.REGISTRATION_FAILURES_PER_TAXPAYER, now=env.now
+            # Claimed before the proof is checked, so concurrent guesses cannot outrun the count.
+            claimed = await throttle.claim(
+                session, [throttle.Budget(key, "register", rules.REGISTRATION_FAILURES_PER_TAXPAYER)], now=env.now
             )
         except DomainError:
             security_event(env, "auth.registration.throttled", email=address)
@@ -56,9 +57,9 @@ async def register_organisation_access(
             invoice_number=invoice_number.strip(),
         )
         if organisation is None:
-            await throttle.record(session, key=key, kind="register", now=env.now)
             failure = DomainError(ErrorCode.TAXPAYER_NUMBER_UNKNOWN)
         else:
+            await throttle.release(session, claimed)
             has_admin = (
                 await session.execute(
                     select(models.Contact.id).where(

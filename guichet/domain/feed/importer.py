@@ -73,7 +73,8 @@ class ImportReport:
 
     tallies: dict[str, Tally] = field(
         default_factory=lambda: {
-            kind: Tally() for kind in ("organisations", "billing accounts", "lines", "contacts", "invoices")
+            kind: Tally()
+            for kind in ("organisations", "billing accounts", "lines", "contacts", "invoices", "schedules")
         }
     )
 
@@ -82,9 +83,11 @@ class ImportReport:
         return any(t.created or t.updated for t in self.tallies.values())
 
     def summary(self) -> str:
-        """One line for the operator, e.g. '2 organisations (1 created, 1 unchanged), ...'."""
+        """One line for the operator, e.g. '2 organisations (1 created, 1 unchanged), ...'; schedules when any."""
         parts = []
         for kind, tally in self.tallies.items():
+            if kind == "schedules" and not tally.total:
+                continue  # only individuals' feeds carry instalment plans: no "0 schedules" noise
             detail = ", ".join(
                 f"{n} {word}"
                 for n, word in ((tally.created, "created"), (tally.updated, "updated"), (tally.unchanged, "unchanged"))
@@ -125,7 +128,9 @@ async def import_feed(session: AsyncSession, feed: Feed, *, now: datetime) -> Im
         await _upsert_contacts(session, record, org, accounts, now=now, report=report)
         await _upsert_invoices(session, record, org, accounts, invoices, now=now, report=report)
         if record.schedules is not None:
-            await _import_schedules(session, record, org, now=now)
+            created, unchanged = await _import_schedules(session, record, org, now=now)
+            report.tallies["schedules"].created += created
+            report.tallies["schedules"].unchanged += unchanged
         if record.service_request_categories is not None:
             await _import_service_request_categories(session, record, org)
     await session.flush()
@@ -610,9 +615,9 @@ def _check_invoice_update(feed_invoice: FeedInvoice, invoice: models.Invoice, pa
 
 async def _import_schedules(
     session: AsyncSession, record: FeedOrganisation, org: models.Organisation, *, now: datetime
-) -> None:
-    """Hand the organisation's schedules to the schedules area."""
-    await import_schedules(session, org, record.schedules or [], f"{record.path}.schedules", now)
+) -> tuple[int, int]:
+    """Hand the organisation's schedules to the schedules area (created, unchanged)."""
+    return await import_schedules(session, org, record.schedules or [], f"{record.path}.schedules", now)
 
 
 # ---------------------------------------------------------------- service-request categories

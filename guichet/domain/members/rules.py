@@ -1,7 +1,7 @@
 """Pure rules of members administration (ACCESS.md rules 3, 4 and 5).
 
 Each check raises DomainError with the contract's code: ROLE_NOT_GRANTABLE (a sub-admin grants
-a role, scope or module permission it does not hold itself), CANNOT_MANAGE_ADMIN (anything done
+a role, scope or module permission it does not hold itself, or any admin power), CANNOT_MANAGE_ADMIN (anything done
 to an admin, or granting ADMIN, by someone other than the primary admin; anything done to the
 primary admin), FORBIDDEN (changing one's own access).
 """
@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, or_
 
 from guichet.domain import models
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.policies.rules import ContactAccess, Role
+from guichet.policies.rules import Action, ContactAccess, Module, Role
 
 INVITATION_TTL = timedelta(days=7)
 PURPOSE_INVITATION = "accept-invitation"
@@ -25,6 +25,11 @@ RoleKey = tuple[str, int | None]
 Pair = tuple[str, str]
 # (module, action) -> may the actor do it over the whole organisation (a Casbin decision)
 HoldsEverywhere = Callable[[ContactAccess, str, str], bool]
+
+# The powers that make member managers and integrators (ACCESS.md rule 4: only the primary admin
+# creates or manages sub-admins). Only the primary admin hands them out, as a grant, a lifted denial
+# or a role carrying them, so a sub-admin (or a member given one of them long ago) cannot pass them on.
+ADMIN_POWERS: frozenset[Pair] = frozenset({(Module.MEMBERS, Action.WRITE), (Module.INTEGRATIONS, Action.WRITE)})
 
 
 def invitation_status(status: str, expires_at: datetime, now: datetime) -> str:
@@ -81,14 +86,18 @@ class Grantor:
             held = (role, None) in self.access.roles or (
                 account_id is not None and (role, account_id) in self.access.roles
             )
-            withdrawn = self.role_permissions.get(role, set()) & set(self.access.denials)
-            if not held or withdrawn:
+            carried = self.role_permissions.get(role, set())
+            withdrawn = carried & set(self.access.denials)
+            if not held or withdrawn or carried & ADMIN_POWERS:
                 raise DomainError(ErrorCode.ROLE_NOT_GRANTABLE, field=field, params={"role": role})
 
     def may_open(self, pairs: Sequence[Pair], *, field: str) -> None:
-        """Raise unless this grantor holds every (module, action) over the whole organisation."""
+        """Raise unless this grantor holds every (module, action) over the whole organisation and,
+        for an admin power, is the primary admin."""
         for index, (module, action) in enumerate(pairs):
-            if not self.is_primary and not self.holds_everywhere(self.access, module, action):
+            if self.is_primary:
+                continue
+            if (module, action) in ADMIN_POWERS or not self.holds_everywhere(self.access, module, action):
                 raise DomainError(
                     ErrorCode.ROLE_NOT_GRANTABLE,
                     "permission_not_grantable",

@@ -12,13 +12,16 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
 from guichet.domain.audit import record_event
+from guichet.domain.auth import throttle
 from guichet.domain.auth.credentials import hash_password, verify_password
+from guichet.domain.auth.events import security_event
 from guichet.domain.auth.rules import clean_name, normalise_email
 from guichet.domain.auth.sessions import OpenedSession, open_session, revoke_sessions
 from guichet.domain.errors import DomainError, ErrorCode
@@ -47,6 +50,8 @@ class MembersEnv:
     public_url: str
     locale: str
     session_ttl: timedelta = timedelta(hours=12)
+    client_ip: str | None = None
+    request_id: str = "-"
 
 
 async def _grantor(session: AsyncSession, env: MembersEnv, *, person_id: int, organisation_id: int) -> Grantor:
@@ -196,10 +201,17 @@ async def invite_member(
 async def _managed_invitation(
     session: AsyncSession, env: MembersEnv, *, actor_person_id: int, invitation_id: int
 ) -> tuple[models.Invitation, Grantor]:
+    """The invitation and its manager; another organisation's invitation is NOT_FOUND exactly like an unknown one."""
+    not_found = DomainError(ErrorCode.NOT_FOUND, field=["input", "invitationId"])
     invitation = await session.get(models.Invitation, invitation_id, with_for_update=True)
     if invitation is None:
-        raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invitationId"])
-    grantor = await _grantor(session, env, person_id=actor_person_id, organisation_id=invitation.organisation_id)
+        raise not_found
+    try:
+        grantor = await _grantor(session, env, person_id=actor_person_id, organisation_id=invitation.organisation_id)
+    except DomainError as error:
+        if error.code is ErrorCode.NOT_FOUND:
+            raise not_found from None
+        raise
     if invitation_status(invitation.status, invitation.expires_at, env.now) not in {"PENDING", "EXPIRED"}:
         raise DomainError(ErrorCode.VALIDATION, "invitation_closed", field=["input", "invitationId"])
     grantor.may_grant_roles(invitation_roles(invitation))
@@ -256,41 +268,88 @@ async def accept_invitation(
     """Join the organisation with the invitation's roles and open a session.
 
     A new person sets its password (WEAK_PASSWORD); a person who already has one gives it
-    (INVALID_CREDENTIALS). TOKEN_INVALID when the token is unknown, used, revoked, expired, or
-    its inviter may no longer grant what it offers (SEC-26); ALREADY_MEMBER if a member meanwhile.
+    (INVALID_CREDENTIALS), checked under the same throttle as login, in the same budget (SEC-41).
+    TOKEN_INVALID when the token is unknown, used, revoked, expired, or its inviter may no longer
+    grant what it offers (SEC-26); ALREADY_MEMBER if a member meanwhile; TOO_MANY_ATTEMPTS when
+    this address sent too many bad tokens, or this person's password was tried too often.
     """
+    token_spent = partial(security_event, env, "auth.token.throttled", purpose=PURPOSE_INVITATION)
+    async with throttle.attempt(
+        env.uow, throttle.token_budgets(env.client_ip), now=env.now, on_spent=token_spent
+    ) as tried:
+        async with env.uow() as session:
+            invitation = await _acceptable_invitation(session, env, token=token)
+            person = await _person(session, invitation.email)
+            known_hash = person.password_hash if person is not None else None
+        tried.passed()
+    if not known_hash:
+        return await _join(
+            env, token=token, password=password, first_name=first_name, last_name=last_name, known_hash=None
+        )
+    email = invitation.email
+    password_spent = partial(security_event, env, "auth.invitation.throttled", email=email)
+    async with throttle.attempt(
+        env.uow, throttle.login_budgets(email, env.client_ip), now=env.now, on_spent=password_spent
+    ) as checked:
+        if not await verify_password(env.passwords, known_hash, password):
+            security_event(env, "auth.invitation.password_failed", email=email)
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS, field=["input", "password"])
+        opened = await _join(
+            env, token=token, password=password, first_name=first_name, last_name=last_name, known_hash=known_hash
+        )
+        checked.passed()
+    return opened
+
+
+async def _acceptable_invitation(session: AsyncSession, env: MembersEnv, *, token: str) -> models.Invitation:
+    """The pending invitation of this token, locked; TOKEN_INVALID unless its inviter may still grant it."""
+    invitation = (
+        await session.execute(
+            select(models.Invitation).where(models.Invitation.token_hash == token_hash(token)).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if invitation is None or invitation_status(invitation.status, invitation.expires_at, env.now) != "PENDING":
+        security_event(env, "auth.token.invalid", purpose=PURPOSE_INVITATION)
+        raise DomainError(ErrorCode.TOKEN_INVALID, field=["input", "token"])
+    if invitation.invited_by_contact_id is not None:
+        inviter = (await load_access(session, [invitation.invited_by_contact_id])).get(invitation.invited_by_contact_id)
+        try:
+            if inviter is None or not inviter.active or env.policy.scope(inviter, Module.MEMBERS, Action.WRITE).empty:
+                raise DomainError(ErrorCode.TOKEN_INVALID)
+            Grantor(
+                inviter, lambda a, m, x: env.policy.scope(a, m, x).all_accounts, env.policy.template_table()
+            ).may_grant_roles(invitation_roles(invitation))
+        except DomainError:
+            raise DomainError(ErrorCode.TOKEN_INVALID, field=["input", "token"]) from None
+    return invitation
+
+
+async def _person(session: AsyncSession, email: str) -> models.Person | None:
+    return (
+        await session.execute(select(models.Person).where(func.lower(models.Person.email) == email))
+    ).scalar_one_or_none()
+
+
+async def _join(
+    env: MembersEnv,
+    *,
+    token: str,
+    password: str,
+    first_name: str | None,
+    last_name: str | None,
+    known_hash: str | None,
+) -> OpenedSession:
+    """Accept the invitation in one transaction, re-checking it; `known_hash` is the password hash the
+    caller verified `password` against (None: a person without password, which sets it now)."""
     async with env.uow() as session:
-        invitation = (
-            await session.execute(
-                select(models.Invitation).where(models.Invitation.token_hash == token_hash(token)).with_for_update()
-            )
-        ).scalar_one_or_none()
-        if invitation is None or invitation_status(invitation.status, invitation.expires_at, env.now) != "PENDING":
-            raise DomainError(ErrorCode.TOKEN_INVALID, field=["input", "token"])
+        invitation = await _acceptable_invitation(session, env, token=token)
         roles = invitation_roles(invitation)
-        if invitation.invited_by_contact_id is not None:
-            inviter = (await load_access(session, [invitation.invited_by_contact_id])).get(
-                invitation.invited_by_contact_id
-            )
-            try:
-                if (
-                    inviter is None
-                    or not inviter.active
-                    or env.policy.scope(inviter, Module.MEMBERS, Action.WRITE).empty
-                ):
-                    raise DomainError(ErrorCode.TOKEN_INVALID)
-                Grantor(
-                    inviter, lambda a, m, x: env.policy.scope(a, m, x).all_accounts, env.policy.template_table()
-                ).may_grant_roles(roles)
-            except DomainError:
-                raise DomainError(ErrorCode.TOKEN_INVALID, field=["input", "token"]) from None
-        person = (
-            await session.execute(select(models.Person).where(func.lower(models.Person.email) == invitation.email))
-        ).scalar_one_or_none()
-        if person is not None and person.password_hash:
-            if not await verify_password(env.passwords, person.password_hash, password):
-                raise DomainError(ErrorCode.INVALID_CREDENTIALS, field=["input", "password"])
-        else:
+        person = await _person(session, invitation.email)
+        current_hash = person.password_hash if person is not None else None
+        if (current_hash or None) != known_hash:
+            # The password was set or changed since it was verified: the one given is not proven.
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS, field=["input", "password"])
+        if person is None or not person.password_hash:
             check_password_strength(password, field=["input", "password"])
             hashed = await hash_password(env.passwords, password)
             if person is None:

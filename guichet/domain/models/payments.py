@@ -98,5 +98,33 @@ class WebhookEvent(Base):
     organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
     payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payments.id"), index=True)
     status: Mapped[str] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20))  # applied | ignored
+    outcome: Mapped[str] = mapped_column(String(20))  # applied | ignored | reconciliation (money to a case)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentReconciliation(Base):
+    """Money a provider confirmed that paid nothing: a case for finance to refund or allocate by hand.
+
+    Written when a SUCCEEDED event arrives for a payment that had failed or expired and its
+    invoices were paid meanwhile (or for more than they still owe): the event is never dropped.
+    """
+
+    __tablename__ = "payment_reconciliations"
+    __table_args__ = (
+        Index("ix_payment_reconciliations_org_id", "organisation_id", "id"),
+        UniqueConstraint("webhook_event_id", name="uq_payment_reconciliations_webhook_event_id"),
+    )
+
+    id: Mapped[int] = pk()
+    organisation_id: Mapped[int] = mapped_column(BigId, ForeignKey("organisations.id"))
+    payment_id: Mapped[int] = mapped_column(BigId, ForeignKey("payments.id"), index=True)
+    # The delivery that reported the money (one case per delivery).
+    webhook_event_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_events.id"))
+    provider: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    # What the provider said it received, and the part of it no invoice could take.
+    received_minor: Mapped[int] = mapped_column(MinorUnits)
+    unapplied_minor: Mapped[int] = mapped_column(MinorUnits)
+    reason: Mapped[str] = mapped_column(String(40))  # nothing_to_pay | more_than_due
+    status: Mapped[str] = mapped_column(String(20))  # OPEN
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -20,6 +20,12 @@ PROVIDER_OF_METHOD = {"ORANGE_MONEY": "orange-money", "BANK_TRANSFER": "bank-tra
 METHOD_OF_PROVIDER = {v: k for k, v in PROVIDER_OF_METHOD.items()}
 # Failure codes a PaymentFailure carries; anything else a provider says becomes provider_error.
 FAILURE_CODES = ("insufficient_funds", "card_declined", "card_expired", "cancelled", "expired", "provider_error")
+# How long a payment waits for its webhook before it expires and frees its invoices: an Orange
+# Money prompt is answered within minutes; a bank transfer takes days to arrive (settings:
+# GUICHET_PAYMENT_EXPIRY_SECONDS and GUICHET_BANK_TRANSFER_EXPIRY_DAYS). Cards never expire.
+ORANGE_MONEY_EXPIRY_SECONDS = 30 * 60
+BANK_TRANSFER_EXPIRY_DAYS = 7
+BANK_TRANSFER_EXPIRY_SECONDS = BANK_TRANSFER_EXPIRY_DAYS * 24 * 3600
 MAX_INVOICES_PER_PAYMENT = 50
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600

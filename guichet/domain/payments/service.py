@@ -50,7 +50,9 @@ from guichet.domain.mail import enqueue_email
 from guichet.domain.models.billing_profiles import SavedPaymentMethod
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
+from guichet.domain.payments import reconciliations
 from guichet.domain.payments.rules import (
+    BANK_TRANSFER_EXPIRY_SECONDS,
     CARD_RECONCILE_AFTER_SECONDS,
     CARD_TWIN_WAIT_SECONDS,
     IDEMPOTENCY_RETENTION_SECONDS,
@@ -173,6 +175,7 @@ async def pay_invoices(
     secret: str,
     now: datetime,
     expiry_seconds: int,
+    bank_transfer_expiry_seconds: int = BANK_TRANSFER_EXPIRY_SECONDS,
 ) -> PayResult:
     """Pay invoices of one organisation and one currency with one method, exactly once per key.
 
@@ -184,8 +187,9 @@ async def pay_invoices(
     after the PENDING payment is committed and outside any transaction (SUCCEEDED or FAILED, both
     recorded); when the provider's answer is unknown (it raised) the payment is returned PENDING
     and the expiry job reconciles it. Orange Money and bank transfer stay PENDING until their
-    webhook. A twin of a card payment still being charged waits for its outcome
-    (CARD_TWIN_WAIT_SECONDS).
+    webhook, or until they expire: Orange Money after `expiry_seconds` (the wallet prompt times
+    out within minutes), a bank transfer after `bank_transfer_expiry_seconds` (wires take days).
+    A twin of a card payment still being charged waits for its outcome (CARD_TWIN_WAIT_SECONDS).
     """
     key = request.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
@@ -261,6 +265,7 @@ async def pay_invoices(
                 card=card,
                 now=now,
                 expiry_seconds=expiry_seconds,
+                bank_transfer_expiry_seconds=bank_transfer_expiry_seconds,
                 saved_account_id=saved_account_id,
             )
         except _KeyTaken:
@@ -298,6 +303,7 @@ async def _pay_once(
     card: StoredCard | None,
     now: datetime,
     expiry_seconds: int,
+    bank_transfer_expiry_seconds: int,
     saved_account_id: int | None = None,
 ) -> _Prepared:
     """Transaction 1: claim the key and the invoices, write the PENDING payment, and commit."""
@@ -449,7 +455,9 @@ async def _pay_once(
         if pending is not None:
             payment.provider_reference = pending.provider_reference
             payment.instructions = {"key": pending.instructions_key, "params": dict(pending.instructions_params)}
-            payment.expires_at = now + timedelta(seconds=expiry_seconds)
+            payment.expires_at = now + timedelta(
+                seconds=expiry_seconds if request.method == "ORANGE_MONEY" else bank_transfer_expiry_seconds
+            )
         await record_event(
             session,
             at=now,
@@ -634,7 +642,8 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         await session.execute(
             select(PaymentInvoice.invoice_id, models.Invoice.due_date, PaymentInvoice.requested_minor, models.Invoice)
             .join(models.Invoice, models.Invoice.id == PaymentInvoice.invoice_id)
-            .where(PaymentInvoice.payment_id == payment_id)
+            # A reopened payment asks nothing of the invoices paid meanwhile (_late_success).
+            .where(PaymentInvoice.payment_id == payment_id, PaymentInvoice.requested_minor > 0)
         )
     ).all()
     numbers = {row[0]: row[3].number for row in covered}
@@ -772,15 +781,23 @@ async def _email_receipt(
 
 
 async def apply_webhook(
-    sessionmaker: async_sessionmaker[AsyncSession], *, provider: str, event: IncomingEvent, now: datetime
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    provider: str,
+    event: IncomingEvent,
+    now: datetime,
+    operations_email: str | None = None,
 ) -> WebhookResult:
     """Apply one verified provider event, once.
 
     Raise WebhookRejected(404) for an unknown reference and WebhookRejected(400) when the
     provider does not match the payment's method or the amount is not acceptable (not a
     decimal of the currency, zero, more than asked, partial for anything but a bank transfer);
-    nothing is changed then. A replay answers replayed=True; an event for a payment already
-    settled is recorded and changes nothing.
+    nothing is changed then. A replay answers replayed=True. A SUCCEEDED event for a payment
+    that FAILED or expired is applied (`_late_success`: applied=True, the payment reopened or a
+    reconciliation case opened); any other event for a settled payment is recorded and changes
+    nothing. A delivery that failed (the database was down: 500) left nothing behind, so the
+    provider's retry is applied like a first delivery.
     """
     method = METHOD_OF_PROVIDER[provider]
     try:
@@ -819,7 +836,22 @@ async def apply_webhook(
             except IntegrityError:
                 raise _Replay() from None
             changes: list[Change] = []
-            if payment.status == "PENDING" and method == "CARD":
+            if payment.status == "FAILED" and event.status == "SUCCEEDED":
+                # Money moved after the payment failed or expired (a late bank transfer, a provider's
+                # retry after an outage): never dropped. Pay what its invoices still owe; a case for
+                # the rest.
+                await session.flush()
+                changes, record.outcome = await _late_success(
+                    session,
+                    payment,
+                    provider=provider,
+                    webhook_event_id=record.id,
+                    received_minor=received,
+                    now=now,
+                    operations_email=operations_email,
+                )
+                await session.flush()
+            elif payment.status == "PENDING" and method == "CARD":
                 outcome = ChargeResult(
                     event.status == "SUCCEEDED",
                     "",
@@ -832,13 +864,126 @@ async def apply_webhook(
                 else:
                     code = failure_code_from_reason(event.reason)
                     changes = await _fail(session, payment.id, code, event.reason, now)
-            if changes:
+            if changes and record.outcome == "ignored":
                 record.outcome = "applied"
                 await session.flush()
+            applied = record.outcome != "ignored"
             payment_id = payment.id
     except _Replay:
         return WebhookResult(None, True, False, [])
-    return WebhookResult(payment_id, False, bool(changes), changes)
+    return WebhookResult(payment_id, False, applied, changes)
+
+
+async def _late_success(
+    session: AsyncSession,
+    payment: Payment,
+    *,
+    provider: str,
+    webhook_event_id: int,
+    received_minor: int,
+    now: datetime,
+    operations_email: str | None,
+) -> tuple[list[Change], str]:
+    """A provider's SUCCEEDED for a FAILED payment: reopen it for what its invoices still owe.
+
+    Each invoice still unpaid and held by no other payment is claimed again (guarded UPDATE, as
+    in payInvoices; expired payments still holding one are failed first); the payment moves
+    FAILED -> PENDING -> SUCCEEDED (audited payment.reopened, then the usual payment.succeeded
+    and receipt) and pays them oldest due first. What no invoice can take opens a reconciliation
+    case (reconciliations.open_case). Return the changes and the webhook's outcome: "applied" when
+    invoices were paid, "reconciliation" when the money went entirely to a case.
+    """
+    covered = (
+        (
+            await session.execute(
+                select(PaymentInvoice.invoice_id)
+                .where(PaymentInvoice.payment_id == payment.id)
+                .order_by(PaymentInvoice.invoice_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    changes = await _expire_stale(session, covered, now)
+    claimed: dict[int, int] = {}
+    for invoice_id in covered:
+        taken = await session.execute(
+            update(models.Invoice)
+            .where(
+                models.Invoice.id == invoice_id,
+                models.Invoice.pending_payment_id.is_(None),
+                models.Invoice.amount_paid_minor < models.Invoice.total_minor,
+            )
+            .values(pending_payment_id=payment.id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            due = (
+                await session.execute(
+                    select(models.Invoice.total_minor - models.Invoice.amount_paid_minor).where(
+                        models.Invoice.id == invoice_id
+                    )
+                )
+            ).scalar_one()
+            claimed[invoice_id] = due
+    applied_minor = min(received_minor, sum(claimed.values()))
+    if applied_minor > 0:
+        reopened = await session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.status == "FAILED")
+            .values(status="PENDING", failure_code=None, failure_reason=None, completed_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if reopened.rowcount != 1:  # type: ignore[attr-defined]
+            raise PaymentStateError(f"payment {payment.id} left FAILED under its row lock")
+        # What each invoice owes now is what this payment is asked for; the others take nothing.
+        for invoice_id in covered:
+            await session.execute(
+                update(PaymentInvoice)
+                .where(PaymentInvoice.payment_id == payment.id, PaymentInvoice.invoice_id == invoice_id)
+                .values(requested_minor=claimed.get(invoice_id, 0))
+                .execution_options(synchronize_session=False)
+            )
+        await record_event(
+            session,
+            at=now,
+            organisation_id=payment.organisation_id,
+            actor_contact_id=None,
+            action="payment.reopened",
+            summary=f"Payment {payment.reference} reopened: the provider confirmed it after it had "
+            f"failed ({payment.failure_code or 'unknown'})",
+            subject_id=to_global_id("Payment", payment.id),
+            data={"reference": payment.reference, "failure_code": payment.failure_code, "invoices": sorted(claimed)},
+        )
+        log.warning(
+            "payment %s reopened: %s confirmed it after it had failed (%s)",
+            payment.reference,
+            provider,
+            payment.failure_code,
+        )
+        changes += await _succeed(session, payment.id, applied_minor, now)
+        if applied_minor < received_minor:
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id)
+                .values(received_minor=received_minor)
+                .execution_options(synchronize_session=False)
+            )
+    unapplied_minor = received_minor - applied_minor
+    if unapplied_minor > 0:
+        await reconciliations.open_case(
+            session,
+            payment=payment,
+            provider=provider,
+            webhook_event_id=webhook_event_id,
+            received_minor=received_minor,
+            unapplied_minor=unapplied_minor,
+            reason=reconciliations.MORE_THAN_DUE if applied_minor else reconciliations.NOTHING_TO_PAY,
+            now=now,
+            operations_email=operations_email,
+        )
+        changes.append(Change("payment", payment.id, payment.organisation_id))
+    return _unique(changes), "applied" if applied_minor else "reconciliation"
 
 
 async def expire_payments(

@@ -54,8 +54,12 @@ async def import_schedules(
     records: list[Any],
     path: str,
     now: datetime,
-) -> None:
-    """Create the organisation's new schedules with their instalments (inside the feed's transaction)."""
+) -> tuple[int, int]:
+    """Create the organisation's new schedules with their instalments (inside the feed's transaction).
+
+    Return (created, unchanged) for the import summary: a known order number is never changed by a
+    feed (its instalments evolve with debits and cancellations, not with the back office's file).
+    """
     if not isinstance(records, list):
         raise FeedError(path, "must be a list")
     parsed = [_parse(record, f"{path}[{index}]", organisation.currency) for index, record in enumerate(records)]
@@ -65,18 +69,22 @@ async def import_schedules(
             raise FeedError(item["path"], f"duplicate order number (also {seen[item['orderNumber']]})")
         seen[item["orderNumber"]] = item["path"]
     if not parsed:
-        return
+        return 0, 0
     existing = {
         s.order_number: s
         for s in (await session.execute(select(Schedule).where(Schedule.order_number.in_(list(seen))))).scalars()
     }
+    created = unchanged = 0
     for item in parsed:
         known = existing.get(item["orderNumber"])
         if known is not None:
             if known.organisation_id != organisation.id:
                 raise FeedError(item["path"], "this order number belongs to another customer")
+            unchanged += 1
             continue
         await _create(session, organisation, item, now)
+        created += 1
+    return created, unchanged
 
 
 async def _create(

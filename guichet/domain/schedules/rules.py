@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Protocol
 
 from guichet.domain.errors import DomainError, ErrorCode
-from guichet.domain.money import MoneyError, split_minor
+from guichet.domain.money import MoneyError, parse_amount, split_minor
 
 # The seed: first instalment on the purchase date, the next ones every 30 days.
 INTERVAL = timedelta(days=30)
@@ -61,7 +61,9 @@ class PlannedInstallment:
 
 
 def split_installments(total_minor: int, count: int) -> list[int]:
-    """Equal parts adding up to `total_minor` exactly, the remainder units on the first ones.
+    """Equal parts adding up to `total_minor` exactly, the remainder units all on the first one.
+
+    127.96 in 3 -> 42.66, 42.65, 42.65; 200.00 in 3 -> 66.68, 66.66, 66.66.
 
     Raise MoneyError for a count below 1 or above the total (every part is at least one minor unit).
     """
@@ -197,6 +199,23 @@ def plan_regularisation(*, outstanding: int, count: int, today: date, first_numb
         PlannedInstallment(number=first_number + i, kind=REGULARISATION, due_date=d, amount_minor=a)
         for i, (d, a) in enumerate(zip(due_dates(today, count), amounts, strict=True))
     ]
+
+
+def parse_cancel_amount(text: str, currency: str) -> int:
+    """The minor units of a merchant's cancellation amount written as a decimal with a dot.
+
+    Raise DomainError(VALIDATION, cancel_amount_decimal_comma) for a comma ("10,00": the French
+    way of writing it, refused rather than guessed: "1,000" could be a thousand or one), and
+    DomainError(VALIDATION, cancel_amount_invalid) for anything else that is not an amount.
+    """
+    if "," in text:
+        raise DomainError(
+            ErrorCode.VALIDATION, "cancel_amount_decimal_comma", field=["amount"], params={"amount": text}
+        )
+    try:
+        return parse_amount(text, currency).minor
+    except MoneyError:
+        raise DomainError(ErrorCode.VALIDATION, "cancel_amount_invalid", field=["amount"]) from None
 
 
 def resplit_after_cancellation(remaining: Sequence[int], cancelled_minor: int, *, fees_on_first: int = 0) -> list[int]:

@@ -36,7 +36,7 @@ from guichet.domain.gateways.card import (
     charge_outside_transaction,
 )
 from guichet.domain.models.schedules import Installment, Regularisation, Schedule, ScheduleDebit
-from guichet.domain.money import Money, MoneyError, parse_amount
+from guichet.domain.money import Money
 from guichet.domain.schedules import rules
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -680,7 +680,7 @@ async def cancel(uow: UnitOfWork, *, order_number: str, amount: str | None, now:
     Total: every remaining ORIGINAL instalment CANCELLED and the schedule CANCELLED. Partial: the
     remaining balance minus `amount` re-split over the remaining instalments (fees stay on the first);
     paid instalments never change. Raise DomainError: NOT_FOUND (schedule_order_unknown), VALIDATION
-    (cancel_amount_invalid, cancel_amount_too_large, schedule_nothing_to_cancel, schedule_changed),
+    (cancel_amount_decimal_comma, cancel_amount_invalid, cancel_amount_too_large, schedule_nothing_to_cancel, schedule_changed),
     DEBIT_ALREADY_SCHEDULED (a debit is being presented right now: try again later).
     """
     async with uow() as session:
@@ -702,10 +702,7 @@ async def cancel(uow: UnitOfWork, *, order_number: str, amount: str | None, now:
             cancelled_minor = balance
             new_amounts = [0] * len(remaining)
         else:
-            try:
-                cancelled_minor = parse_amount(amount, schedule.currency).minor
-            except MoneyError:
-                raise DomainError(ErrorCode.VALIDATION, "cancel_amount_invalid", field=["amount"]) from None
+            cancelled_minor = rules.parse_cancel_amount(amount, schedule.currency)
             new_amounts = rules.resplit_after_cancellation(
                 [i.amount_minor for i in remaining], cancelled_minor, fees_on_first=fees
             )

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from guichet.domain import models
 from guichet.domain.models.service_requests import (
@@ -36,6 +37,18 @@ class Criteria:
     line_number: str | None = None
     created_by_contact_id: int | None = None  # "created by me": the viewer's contact id
     search: str | None = None
+    # A filter naming something that cannot exist (an ID of another type): matches nothing.
+    nothing: bool = False
+
+
+def in_scope(account_ids: frozenset[int] | None, billing_account_id: int | None) -> bool:
+    """Whether a request of `billing_account_id` is inside the scope (None: the whole organisation).
+
+    A request with no billing account is inside only the whole organisation's scope (rule 10).
+    """
+    if account_ids is None:
+        return True
+    return billing_account_id is not None and billing_account_id in account_ids
 
 
 def within_scope(account_ids: frozenset[int] | None) -> ColumnElement[bool] | None:
@@ -59,6 +72,8 @@ def list_statement(
     scope = within_scope(account_ids)
     if scope is not None:
         statement = statement.where(scope)
+    if criteria.nothing:
+        statement = statement.where(false())
     if criteria.statuses:
         statement = statement.where(ServiceRequest.status.in_(list(criteria.statuses)))
     if criteria.categories:
@@ -157,3 +172,72 @@ async def attachments_by_comment(session: AsyncSession, ids: Sequence[int]) -> d
 def comments_statement(service_request_id: int) -> Select[tuple[ServiceRequestComment]]:
     """The public comments of one request (page it by id, oldest first)."""
     return select(ServiceRequestComment).where(ServiceRequestComment.service_request_id == service_request_id)
+
+
+async def comment_pages(
+    session: AsyncSession, ids: Sequence[int], *, after_id: int | None, limit: int
+) -> dict[int, list[ServiceRequestComment]]:
+    """Up to `limit` comments of each request after comment `after_id`, oldest first, in one query."""
+    numbered = (
+        select(
+            ServiceRequestComment,
+            func.row_number()
+            .over(partition_by=ServiceRequestComment.service_request_id, order_by=ServiceRequestComment.id)
+            .label("position"),
+        )
+        .where(ServiceRequestComment.service_request_id.in_(list(ids)))
+        .where(ServiceRequestComment.id > (after_id or 0))
+        .subquery()
+    )
+    comment = aliased(ServiceRequestComment, numbered)
+    rows = await session.execute(
+        select(comment).where(numbered.c.position <= limit).order_by(comment.service_request_id, comment.id)
+    )
+    found: dict[int, list[ServiceRequestComment]] = defaultdict(list)
+    for row in rows.scalars():
+        found[row.service_request_id].append(row)
+    return {i: found.get(i, []) for i in ids}
+
+
+async def comment_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, int]:
+    """How many comments each request has (one query)."""
+    rows = await session.execute(
+        select(ServiceRequestComment.service_request_id, func.count())
+        .where(ServiceRequestComment.service_request_id.in_(list(ids)))
+        .group_by(ServiceRequestComment.service_request_id)
+    )
+    counts = {request_id: count for request_id, count in rows.all()}
+    return {i: counts.get(i, 0) for i in ids}
+
+
+async def comments_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[ServiceRequestComment]:
+    """Comments by id with no access check: keep only those of requests the viewer may read."""
+    if not ids:
+        return []
+    return list(
+        (await session.execute(select(ServiceRequestComment).where(ServiceRequestComment.id.in_(list(ids))))).scalars()
+    )
+
+
+async def attachments_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Attachment]:
+    """Stored files by id with no access check (node lookups filter them)."""
+    if not ids:
+        return []
+    return list(
+        (
+            await session.execute(select(Attachment).where(Attachment.id.in_(list(ids)), Attachment.status == UPLOADED))
+        ).scalars()
+    )
+
+
+async def requests_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[ServiceRequest]:
+    """Requests by id in any organisation, no access check (node lookups filter them by scope)."""
+    if not ids:
+        return []
+    return list(
+        (
+            await session.execute(
+                select(ServiceRequest).where(ServiceRequest.id.in_(list(ids))).execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )

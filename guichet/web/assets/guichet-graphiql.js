@@ -53,7 +53,9 @@
   var fetcher = GraphiQL.createFetcher({ url: endpoint });
   var defaultQuery = [
     "# Welcome to Guichet. Sign in with the `login` mutation,",
-    "# then paste its token into the Headers tab below.",
+    "# then put its token in the Headers tab below:",
+    '#   {"Authorization": "Bearer <token>"}',
+    "# (a placeholder there would be sent and refused: the tab starts empty).",
     "# Nothing typed here is saved in the browser: a reload starts afresh.",
     "",
     "{",
@@ -73,7 +75,7 @@
       fetcher: fetcher,
       storage: memoryStorage(),
       defaultQuery: defaultQuery,
-      defaultHeaders: '{\n  "Authorization": "Bearer <token>"\n}',
+      defaultHeaders: "{}",
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
       defaultEditorToolsVisibility: "headers",
