@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from guichet.domain.contracts.demo import demo_contracts
 from guichet.domain.schedules.demo import demo_schedules
 from guichet.settings import Settings
 
@@ -292,7 +293,9 @@ def _jean(today: date) -> dict[str, Any]:
 def build_demo_feed(today: date) -> dict[str, Any]:
     """The demo as a back-office feed document; deterministic for a given `today`."""
     rng = random.Random(2026)
-    return {"organisations": [_acme(today, rng), _globex(today, rng), _jean(today)]}
+    acme = _acme(today, rng)
+    acme["contracts"] = demo_contracts(today, acme["billingAccounts"])
+    return {"organisations": [acme, _globex(today, rng), _jean(today)]}
 
 
 async def load_demo(settings: Settings, *, today: date | None = None) -> bool:

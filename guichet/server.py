@@ -34,6 +34,7 @@ from guichet.logs import install_context_fields
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
+from guichet.web import contracts as contract_routes
 from guichet.web import downloads, health, links, request_json, static, webhooks
 from guichet.web import metrics as metrics_routes
 from guichet.web import service_requests as service_request_routes
@@ -173,6 +174,7 @@ def area_routes() -> list[BaseRoute]:
         *webhooks.routes(),
         *links.routes(),
         *service_request_routes.routes(),
+        *contract_routes.routes(),
     ]
 
 

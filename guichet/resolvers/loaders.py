@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from guichet.domain import models
 from guichet.domain.billing_profiles.services import profiles_of
+from guichet.domain.contracts import queries as contract_queries
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
@@ -27,7 +28,7 @@ from guichet.domain.pending_payments import queries as pending_queries
 from guichet.domain.service_requests import queries as service_request_queries
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
-from guichet.resolvers import invoices, payments, service_requests
+from guichet.resolvers import contracts, invoices, payments, service_requests
 from guichet.resolvers.pagination import Page
 
 if TYPE_CHECKING:
@@ -162,6 +163,33 @@ class ReadableSavedPaymentMethodByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ContractLinesByContractIdLoader(_Loader):
+    """Contract line rows by contract id: Contract.lines and recurringTotal cost one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await contract_queries.lines_by_contract(session, list(keys))
+        return [found.get(key, []) for key in keys]
+
+
+class ReadableContractByIdLoader(_Loader):
+    """Contracts the viewer may read, by id: BillingScheduleEntry.contract costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[contracts.ContractView | None]:
+        found = await contracts.contracts_by_pk(self.ctx, list(keys))
+        return [found.get(key) for key in keys]
+
+
+class LineByIdLoader(_Loader):
+    """Fleet line rows by id: ContractLine.line costs one query per page, not one per contract line."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[models.Line | None]:
+        async with self.ctx.read() as session:
+            rows = (await session.execute(select(models.Line).where(models.Line.id.in_(keys)))).scalars().all()
+        found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]
+
+
 class LinesByServiceRequestIdLoader(_Loader):
     """Fleet line rows by service request id: ServiceRequest.lines costs one query per page."""
 
@@ -265,6 +293,17 @@ class Loaders:
         return PendingPaymentsByPaymentIdLoader(self._ctx)
 
     @cached_property
+    def contract_lines_by_contract_id(self) -> ContractLinesByContractIdLoader:
+        return ContractLinesByContractIdLoader(self._ctx)
+
+    @cached_property
+    def readable_contract_by_id(self) -> ReadableContractByIdLoader:
+        return ReadableContractByIdLoader(self._ctx)
+
+    @cached_property
+    def line_by_id(self) -> LineByIdLoader:
+        return LineByIdLoader(self._ctx)
+
     def lines_by_service_request_id(self) -> LinesByServiceRequestIdLoader:
         return LinesByServiceRequestIdLoader(self._ctx)
 

@@ -10,6 +10,7 @@ from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
 from guichet.resolvers import (
     billing_profiles,
+    contracts,
     invoices,
     members,
     organisations,
@@ -37,6 +38,8 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Schedule": schedules.schedules_by_pk,
     "PendingPayment": pending_payments.pending_payments_by_pk,
     "SavedPaymentMethod": billing_profiles.saved_methods_by_pk,
+    "Contract": contracts.contracts_by_pk,
+    "BillingScheduleEntry": contracts.entries_by_pk,
     "ServiceRequest": service_requests.service_requests_by_pk,
     "ServiceRequestComment": service_requests.comments_by_pk,
     "Attachment": service_requests.attachments_by_pk,

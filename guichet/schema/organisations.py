@@ -9,6 +9,7 @@ import strawberry
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
+from guichet.resolvers import contracts as contract_resolvers
 from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
 from guichet.resolvers import nodes as node_resolvers
@@ -22,6 +23,17 @@ from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.billing_profiles import SavedPaymentMethod
 from guichet.schema.common import Action, Module, OrganisationKind
+from guichet.schema.contracts import (
+    BillingScheduleEntry,
+    BillingScheduleEntryConnection,
+    BillingScheduleFilter,
+    Contract,
+    ContractConnection,
+    ContractFilter,
+    FileFormat,
+    contract_criteria,
+    schedule_criteria,
+)
 from guichet.schema.errors import refusals_as_errors
 from guichet.schema.invoices import (
     Invoice,
@@ -220,6 +232,68 @@ class Organisation(Node):
         return PendingPaymentConnection.from_page(page, lambda row: PendingPayment.from_row(row, info))
 
     @strawberry.field(
+        description="Contracts in the viewer's scope, oldest first (module CONTRACTS, READ).",
+        extensions=[requires(Module.CONTRACTS, Action.READ)],
+    )
+    async def contracts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ContractFilter | None = None,
+    ) -> ContractConnection:
+        with refusals_as_errors(info):
+            page = await contract_resolvers.list_contracts(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                criteria=contract_criteria(filter),
+                first=first,
+                after=after,
+            )
+        return ContractConnection.from_page(page, Contract.from_view)
+
+    @strawberry.field(
+        description="Every billing-schedule entry of the contracts in the viewer's scope, by invoicing date, "
+        "then contract number (module CONTRACTS, READ).",
+        extensions=[requires(Module.CONTRACTS, Action.READ)],
+    )
+    async def billing_schedule(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: BillingScheduleFilter | None = None,
+    ) -> BillingScheduleEntryConnection:
+        with refusals_as_errors(info):
+            page = await contract_resolvers.billing_schedule(
+                info.context,
+                organisation_id=self.pk,
+                scope=decision_of(info).scope,
+                criteria=schedule_criteria(filter),
+                first=first,
+                after=after,
+            )
+        return BillingScheduleEntryConnection.from_page(page, BillingScheduleEntry.from_entry)
+
+    @strawberry.field(
+        description="Signed short-lived link to the whole billing schedule as a file (module CONTRACTS, READ and "
+        "EXPORT; valid 5 minutes).",
+        extensions=[requires(Module.CONTRACTS, Action.EXPORT)],
+    )
+    async def billing_schedule_url(
+        self, info: Info, filter: BillingScheduleFilter | None = None, format: FileFormat = FileFormat.CSV
+    ) -> str:
+        with refusals_as_errors(info):
+            return await contract_resolvers.schedule_file_url(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                criteria=schedule_criteria(filter),
+                file_format=format.value,
+            )
+
+    @strawberry.field(
         description="The organisation's contacts (module MEMBERS, READ).",
         extensions=[requires(Module.MEMBERS, Action.READ)],
     )
@@ -346,6 +420,8 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Invoice": Invoice.from_view,
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
+    "Contract": lambda view, info: Contract.from_view(view),
+    "BillingScheduleEntry": lambda entry, info: BillingScheduleEntry.from_entry(entry),
     "PendingPayment": PendingPayment.from_row,
     "SavedPaymentMethod": SavedPaymentMethod.from_row,
     "ServiceRequest": lambda view, info: ServiceRequest.of(view),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from guichet.domain import models
 from guichet.domain.audit import record_event
+from guichet.domain.contracts.feed import import_contracts
 from guichet.domain.feed.errors import FeedError
 from guichet.domain.feed.parse import (
     Feed,
@@ -133,6 +134,8 @@ async def import_feed(session: AsyncSession, feed: Feed, *, now: datetime) -> Im
             report.tallies["schedules"].unchanged += unchanged
         if record.service_request_categories is not None:
             await _import_service_request_categories(session, record, org)
+        if record.contracts is not None:
+            await import_contracts(session, org, record.contracts, f"{record.path}.contracts", now)
     await session.flush()
     return report
 
@@ -540,6 +543,8 @@ async def _upsert_invoices(
             "period_end": feed_invoice.period_end,
             "total_minor": feed_invoice.total_minor,
         }
+        if feed_invoice.contract_number is not None:
+            fields["contract_number"] = feed_invoice.contract_number
         if invoice is None:
             invoice = models.Invoice(
                 organisation_id=org.id,

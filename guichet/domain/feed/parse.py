@@ -86,6 +86,8 @@ class FeedInvoice:
     lines: list[FeedInvoiceLine]
     amount_paid_minor: int | None  # None: keep what is stored (0 for a new invoice)
     reopen: bool
+    # The contract the invoice bills (marks its schedule periods INVOICED); None: keep what is stored.
+    contract_number: str | None = None
 
     @property
     def total_minor(self) -> int:
@@ -108,6 +110,8 @@ class FeedOrganisation:
     schedules: list[dict[str, Any]] | None = None
     # Raw per-category SLA hours, handed to the service-requests area (None: the key is absent).
     service_request_categories: list[dict[str, Any]] | None = None
+    # Raw contract records, handed to the contracts area's importer (None: the key is absent).
+    contracts: list[dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -249,6 +253,7 @@ ORG_FIELDS = (
     "invoices",
     "schedules",
     "serviceRequestCategories",
+    "contracts",
 )
 ACCOUNT_FIELDS = ("number", "name", "lines", "legalName", "address", "billingContacts")
 ADDRESS_FIELDS = ("line1", "line2", "city", "postalCode", "region", "country")
@@ -268,6 +273,7 @@ INVOICE_FIELDS = (
     "lines",
     "amountPaid",
     "reopen",
+    "contractNumber",
 )
 INVOICE_LINE_FIELDS = ("description", "lineNumber", "amount")
 
@@ -336,6 +342,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
     ]
     schedules = _list(record, "schedules", where)
     categories = _list(record, "serviceRequestCategories", where)
+    contracts = _list(record, "contracts", where)
     return FeedOrganisation(
         path=path,
         ref=ref,
@@ -348,6 +355,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         invoices=invoices,
         schedules=schedules,
         service_request_categories=categories,
+        contracts=contracts,
     )
 
 
@@ -499,6 +507,7 @@ def _invoice(raw: Any, path: str, currency: str) -> FeedInvoice:
         period_end=period_end,
         lines=lines,
         amount_paid_minor=paid_minor,
+        contract_number=_text(record, "contractNumber", where, required=False, max_len=50),
         reopen=bool(_bool(record, "reopen", where)),
     )
     if paid_minor is not None and paid_minor > invoice.total_minor:

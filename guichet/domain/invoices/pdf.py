@@ -134,6 +134,32 @@ _LABELS = {
 }
 
 
+def format_date(value: date | None, locale: str) -> str:
+    """A date as printed on Guichet's PDFs (dd/mm/yyyy in French, ISO otherwise)."""
+    return _date(value, locale)
+
+
+def format_amount(value: Money, locale: str) -> str:
+    """An amount as printed on Guichet's PDFs."""
+    return _amount(value, locale)
+
+
+def pdf_text(value: str) -> str:
+    """`value` as the core font can draw it: anything outside Windows-1252 becomes "?" rather than an error."""
+    return value.encode("windows-1252", "replace").decode("windows-1252")
+
+
+def new_pdf(title: str, author: str) -> FPDF:
+    """An A4 document with one page, set up like the invoice PDF (core Helvetica, Windows-1252)."""
+    pdf = FPDF(format="A4")
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_title(pdf_text(title))
+    pdf.set_author(pdf_text(author))
+    pdf.set_creator("Guichet")
+    pdf.add_page()
+    return pdf
+
+
 def _date(value: date | None, locale: str) -> str:
     if value is None:
         return ""

@@ -38,6 +38,9 @@ __all__ = [
 # Area modules that register their tables on Base.metadata when imported.
 # Billing profiles (the SavedPaymentMethod node type by name, for the cross-tenant test).
 from guichet.domain.models import billing_profiles as billing_profiles  # noqa: E402
+
+# Contracts (the cross-tenant test looks node types up here).
+from guichet.domain.models import contracts as contracts  # noqa: E402
 from guichet.domain.models import payments as payments  # noqa: E402
 
 # Pending payments (the PendingPayment node type by name, for the cross-tenant test).
@@ -45,6 +48,7 @@ from guichet.domain.models import pending_payments as pending_payments  # noqa: 
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
 from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
+from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
 from guichet.domain.models.pending_payments import PendingPayment as PendingPayment  # noqa: E402
 
 # The Schedule node type by name (the cross-tenant test looks node types up here).

@@ -19,6 +19,7 @@ class Invoice(Base):
         # Migration 0003: the other orderings of the invoice list.
         Index("ix_invoices_org_total", "organisation_id", "total_minor", "id"),
         Index("ix_invoices_org_number", "organisation_id", "number"),
+        Index("ix_invoices_org_contract", "organisation_id", "contract_number", "period_start"),
     )
 
     id: Mapped[int] = pk()
@@ -35,6 +36,8 @@ class Invoice(Base):
     amount_paid_minor: Mapped[int] = mapped_column(MinorUnits, default=0)
     # The payment under way for this invoice, if any (set by a guarded UPDATE: one payment wins).
     pending_payment_id: Mapped[int | None] = mapped_column(BigId)
+    # The contract this invoice bills (feed `contractNumber`): marks its schedule periods INVOICED.
+    contract_number: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,0 +1,1 @@
+"""Contracts: their lines, recurring totals, the billing schedule computed from them, files."""
