@@ -6,8 +6,11 @@ Generates the data set first if needed (bench.generate_dataset), then, one serve
 loopback: the floor (bench/floor_app.py, one SQL statement, uvicorn 2 workers) and
 `guichet serve --workers 2`, each warmed up then driven by wrk (2 threads, closed loop) from a
 separate process with bench.common.DASHBOARD_QUERY for the largest organisation (20,000
-invoices). Prints req/s, p50 and p99 latency, SQL statements per request, and Guichet's
-throughput as a fraction of the floor's. Each measured run lasts --duration seconds.
+invoices). Then Guichet again on the full dashboard (FULL_DASHBOARD_QUERY: the page plus
+invoiceSummary and me.permissions), and both once more with GUICHET_FASTPATH=0 (graphql-core
+executing everything: the figures before compiled execution). Prints req/s, p50 and p99 latency,
+SQL statements per request, and Guichet's throughput as a fraction of the floor's. Each measured
+run lasts --duration seconds.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import BENCH_DIR, DASHBOARD_QUERY, SECRET_KEY, database_url, load_dataset
+from bench.common import BENCH_DIR, DASHBOARD_QUERY, FULL_DASHBOARD_QUERY, SECRET_KEY, database_url, load_dataset
 
 ROOT = BENCH_DIR.parent
 GUICHET_PORT = 18080
@@ -75,8 +78,8 @@ def postgres_pids() -> list[int]:
     return [int(p) for p in out]
 
 
-def server_env() -> dict[str, str]:
-    env = dict(os.environ)
+def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ, **(extra or {}))
     env.update(
         GUICHET_DATABASE_URL=database_url(),
         GUICHET_SECRET_KEY=SECRET_KEY,
@@ -87,11 +90,11 @@ def server_env() -> dict[str, str]:
 
 
 @contextmanager
-def server(command: list[str], port: int, probe: str) -> Any:
+def server(command: list[str], port: int, probe: str, env: dict[str, str] | None = None) -> Any:
     """Start a server process group on loopback, wait until it answers, stop it afterwards."""
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        command, cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command, cwd=ROOT, env=server_env(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         deadline = time.monotonic() + 60
@@ -118,14 +121,14 @@ def server(command: list[str], port: int, probe: str) -> Any:
         log.close()
 
 
-def body(dataset: dict[str, Any]) -> str:
-    return json.dumps({"query": DASHBOARD_QUERY, "variables": {"id": dataset["organisation_id"]}})
+def body(dataset: dict[str, Any], query: str = DASHBOARD_QUERY) -> str:
+    return json.dumps({"query": query, "variables": {"id": dataset["organisation_id"]}})
 
 
-def fetch(port: int, dataset: dict[str, Any]) -> dict[str, Any]:
+def fetch(port: int, dataset: dict[str, Any], query: str = DASHBOARD_QUERY) -> dict[str, Any]:
     response = httpx.post(
         f"http://127.0.0.1:{port}/graphql",
-        content=body(dataset),
+        content=body(dataset, query),
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {dataset['token']}"},
         timeout=30,
     )
@@ -138,11 +141,20 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(name: str, port: int, dataset: dict[str, Any], *, duration: int, connections: int, server_pid: int) -> Run:
+def wrk(
+    name: str,
+    port: int,
+    dataset: dict[str, Any],
+    *,
+    duration: int,
+    connections: int,
+    server_pid: int,
+    query: str = DASHBOARD_QUERY,
+) -> Run:
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     script.write(
         'wrk.method = "POST"\n'
-        f"wrk.body = {json.dumps(body(dataset))}\n"
+        f"wrk.body = {json.dumps(body(dataset, query))}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {dataset["token"]}"\n'
     )
@@ -248,16 +260,29 @@ def main() -> int:
         floor = wrk(
             "floor", FLOOR_PORT, dataset, duration=args.duration, connections=args.connections, server_pid=process.pid
         )
-    with server(guichet_command, GUICHET_PORT, "/healthz") as process:
-        guichet_json = fetch(GUICHET_PORT, dataset)
-        guichet = wrk(
-            "guichet",
-            GUICHET_PORT,
-            dataset,
-            duration=args.duration,
-            connections=args.connections,
-            server_pid=process.pid,
-        )
+    guichet_runs: list[Run] = []
+    guichet_json: dict[str, Any] = {}
+    for label, env in (("", {"GUICHET_FASTPATH": "1"}), (" (graphql-core)", {"GUICHET_FASTPATH": "0"})):
+        with server(guichet_command, GUICHET_PORT, "/healthz", env) as process:
+            answer = fetch(GUICHET_PORT, dataset)
+            guichet_json = guichet_json or answer
+            if answer != guichet_json:
+                print("bench: WARNING the two executions did not return the same JSON", file=sys.stderr)
+            for name, query in (("guichet", DASHBOARD_QUERY), ("full dashboard", FULL_DASHBOARD_QUERY)):
+                if "errors" in fetch(GUICHET_PORT, dataset, query):
+                    print(f"bench: {name}{label} answered errors", file=sys.stderr)
+                guichet_runs.append(
+                    wrk(
+                        name + label,
+                        GUICHET_PORT,
+                        dataset,
+                        duration=args.duration,
+                        connections=args.connections,
+                        server_pid=process.pid,
+                        query=query,
+                    )
+                )
+    guichet = guichet_runs[0]
 
     same = guichet_json == floor_json
     edges = guichet_json["data"]["organisation"]["invoices"]["edges"]
@@ -268,12 +293,12 @@ def main() -> int:
         f"Guichet JSON {'==' if same else '!='} floor JSON"
     )
     print(
-        f"{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'bytes/req':>11}{'SQL/req':>9}"
+        f"{'server':<26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'bytes/req':>11}{'SQL/req':>9}"
         f"{'app CPU ms/req':>16}{'PG CPU ms/req':>15}{'CPU ceiling req/s':>19}"
     )
-    for run, sql in ((floor, 1), (guichet, statements)):
+    for run, sql in ((floor, "1"), *((r, str(statements) if r.name == "guichet" else "-") for r in guichet_runs)):
         print(
-            f"{run.name:<10}{run.requests_per_second:>10.1f}{run.p50_ms:>10.1f}{run.p99_ms:>10.1f}"
+            f"{run.name:<26}{run.requests_per_second:>10.1f}{run.p50_ms:>10.1f}{run.p99_ms:>10.1f}"
             f"{run.errors:>8}{run.bytes_per_request:>11}{sql:>9}"
             f"{run.app_cpu_ms:>16.1f}{run.db_cpu_ms:>15.1f}{run.ceiling:>19.0f}"
         )

@@ -40,3 +40,24 @@ DASHBOARD_QUERY = """query Dashboard($id: ID!) {
     }
   }
 }"""
+
+# The project's full dashboard: the page plus the summary tiles and the viewer's permissions
+# (what the portal's first screen asks for; tests/api/test_dashboard_statements.py counts it).
+FULL_DASHBOARD_QUERY = """query FullDashboard($id: ID!) {
+  organisation(id: $id) {
+    me { permissions { module actions } }
+    invoiceSummary { count total { amount currency } amountDue { amount currency }
+                     byStatus { status count amountDue { amount currency } } }
+    invoices(first: 50, orderBy: {field: DUE_DATE, direction: ASC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node {
+        id number status issueDate dueDate
+        total { amount currency } amountPaid { amount currency } amountDue { amount currency }
+        billingAccount { number name }
+        lines { lineNumber description amount { amount currency } }
+        payments { reference status amount { amount currency } }
+      } }
+    }
+  }
+}"""

@@ -9,7 +9,13 @@ import subprocess
 import sys
 from importlib.util import find_spec
 
-BENCHMARKS = ("bench.bench_dashboard", "bench.bench_policy", "bench.bench_payments", "bench.bench_fragment_bomb")
+BENCHMARKS = (
+    "bench.bench_dashboard",
+    "bench.bench_sqlite",
+    "bench.bench_policy",
+    "bench.bench_payments",
+    "bench.bench_fragment_bomb",
+)
 
 
 def main() -> int:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from guichet.mailer import OutboxDelivery
     from guichet.policies.engine import PolicyEngine
     from guichet.policies.runtime import PolicyRuntime
+    from guichet.rate_limits import Buckets
     from guichet.web.metrics import Metrics
 
 
@@ -56,6 +57,8 @@ class AppState:
     policy_runtime: PolicyRuntime | None = None
     mail_wakeup: asyncio.Event | None = None
     mail_delivery: OutboxDelivery | None = None
+    # The principals' leaky buckets (guichet/rate_limits.py); closed by the lifespan.
+    buckets: Buckets | None = None
 
     @property
     def policy_engine(self) -> PolicyEngine:

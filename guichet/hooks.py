@@ -40,6 +40,8 @@ async def start_all(state: AppState) -> list[Closer]:
         closers.append(mail)
     await state.broker.start()
     closers.append(state.broker.close)
+    if state.buckets is not None:
+        closers.append(state.buckets.close)
     return closers
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -16,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -31,6 +33,7 @@ from guichet.domain.payments import Gateways
 from guichet.events import make_broker
 from guichet.hooks import start_all, stop_all
 from guichet.logs import install_context_fields
+from guichet.rate_limits import make_buckets
 from guichet.resolvers.context import Context, build_context
 from guichet.schema.schema import build_schema
 from guichet.settings import Settings
@@ -102,6 +105,17 @@ class GuichetGraphQL(GraphQL[Context, None]):
         """orjson: the same JSON as the standard library's, several times faster for large pages."""
         return orjson.dumps(data)
 
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's parsing, keeping a POST's `documentId` (GraphQL over HTTP) in the extensions."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and data.query is None and request.method == "POST":
+            body = self.parse_json(await request.get_body())
+            if isinstance(body, dict) and isinstance(body.get("documentId"), str):
+                data = dataclasses.replace(
+                    data, extensions={**(data.extensions or {}), "documentId": body["documentId"]}
+                )
+        return data
+
     def decode_json(self, data: str | bytes) -> object:
         """Strict and bounded (web/request_json.py); also reads graphql-transport-ws messages."""
         return request_json.decode(data)
@@ -113,6 +127,8 @@ class GuichetGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         headers = {k.lower(): v for k, v in request.headers.items()}
         context = build_context(self.app_state, request if isinstance(request, Request) else None, headers=headers)
+        if isinstance(response, Response):
+            context.http_response = response  # status 429 and RateLimit headers (schema/cost.py)
         if isinstance(request, Request) and await context.credentials_refused():
             await context.close()
             security_log.warning(
@@ -196,6 +212,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
         support_channels=tuple(support.load_channels(settings)),
         metrics=Metrics(),
         pdf_renderer=FpdfInvoiceRenderer(),
+        buckets=make_buckets(settings.database_url, settings.redis_url, settings.rate_capacity, settings.rate_restore),
     )
 
 
@@ -209,6 +226,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         max_tokens=settings.max_tokens,
         max_selections=settings.max_selections,
         introspection=settings.introspection,
+        fast_path=settings.fast_path,
+        max_cost=settings.max_query_cost,
+        request_timeout=settings.request_timeout_seconds,
+        trusted_documents=settings.trusted_documents,
     )
     # Queries over GET stay allowed (OPERATIONS.md; bearer tokens, not cookies, so no CSRF through
     # GET); strawberry refuses mutations over GET, JSON arrays (batching off) and non-JSON POST bodies.

@@ -49,6 +49,8 @@ class Settings:
     # Where BANK_TRANSFER payers wire the money (payments area); a demo account by default.
     bank_transfer_account: str = DEFAULT_BANK_TRANSFER_ACCOUNT
     redis_url: str | None = None
+    # Compiled execution of queries (guichet/execution/); off: graphql-core executes everything.
+    fast_path: bool = True
     # Addresses (or CIDR ranges, or "*") of reverse proxies whose X-Forwarded-For names the client;
     # empty: the TCP peer is the client (what per-address throttles count).
     forwarded_allow_ips: str = ""
@@ -59,6 +61,12 @@ class Settings:
     files_dir: str = "./guichet-files"
     # Optional TOML file of per-category SLA hours (guichet.domain.service_requests.categories).
     service_request_categories_file: str | None = None
+    # Cost, rate limits and trusted documents (OPERATIONS.md; SEC-06, SEC-07, SEC-09).
+    max_query_cost: int = 1000
+    rate_capacity: int = 1000
+    rate_restore: float = 50.0
+    trusted_documents: str = "off"
+    request_timeout_seconds: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -67,6 +75,23 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+TRUSTED_DOCUMENT_MODES = ("off", "log", "enforce")
+
+
+def _positive_int(env: object, name: str, default: int) -> int:
+    """A positive integer setting; raise SettingsError naming it otherwise."""
+    raw = env.get(name)  # type: ignore[attr-defined]
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a positive integer") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive integer")
+    return value
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -119,6 +144,9 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
     if profile == "test" and env.get("GUICHET_TESTING") != "1":
         # The cheapest argon2 parameters would make stolen hashes easy to crack (SEC-39).
         raise SettingsError("GUICHET_PASSWORD_HASH_PROFILE=test is for the test suite only (GUICHET_TESTING=1)")
+    trusted = (env.get("GUICHET_TRUSTED_DOCUMENTS") or "off").strip().lower()
+    if trusted not in TRUSTED_DOCUMENT_MODES:
+        raise SettingsError("GUICHET_TRUSTED_DOCUMENTS must be 'off', 'log' or 'enforce'")
     log_format = (env.get("GUICHET_LOG_FORMAT") or "text").strip().lower()
     if log_format not in {"text", "json"}:
         raise SettingsError("GUICHET_LOG_FORMAT must be 'text' or 'json'")
@@ -136,6 +164,7 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         demo=demo,
         graphiql=_flag(env.get("GUICHET_GRAPHIQL"), True),
         introspection=_flag(env.get("GUICHET_INTROSPECTION"), True),
+        fast_path=_flag(env.get("GUICHET_FASTPATH"), True),
         password_hash_profile=profile,
         redis_url=env.get("GUICHET_REDIS_URL") or None,
         forwarded_allow_ips=(env.get("GUICHET_FORWARDED_ALLOW_IPS") or "").strip(),
@@ -147,6 +176,11 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         operations_email=(env.get("GUICHET_OPERATIONS_EMAIL") or "").strip() or None,
         files_dir=env.get("GUICHET_FILES_DIR") or "./guichet-files",
         service_request_categories_file=env.get("GUICHET_SERVICE_REQUEST_CATEGORIES") or None,
+        max_query_cost=_positive_int(env, "GUICHET_MAX_QUERY_COST", 1000),
+        rate_capacity=_positive_int(env, "GUICHET_RATE_CAPACITY", 1000),
+        rate_restore=float(_positive_int(env, "GUICHET_RATE_RESTORE", 50)),
+        trusted_documents=trusted,
+        request_timeout_seconds=float(_positive_int(env, "GUICHET_REQUEST_TIMEOUT", 10)),
     )
     if settings.support_channels_file:
         # Its content is checked when the app is built (guichet.domain.support.load_channels).

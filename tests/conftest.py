@@ -17,9 +17,15 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from guichet.domain.clock import FixedClock
+from guichet.execution import executor as fast_execution
 from guichet.migrate import upgrade
 from guichet.server import create_app
 from guichet.settings import Settings
+
+# The differential test: every query the compiled executor answers during the suite is executed
+# again by graphql-core and compared as JSON (guichet/execution/executor.py); any difference fails
+# the test that sent it (fastpath_agrees below). Set here, before any app or server process starts.
+os.environ.setdefault("GUICHET_FASTPATH_VERIFY", "1")
 
 POSTGRES_URL = os.environ.get("GUICHET_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -125,8 +131,10 @@ class GraphQLClient:
         *,
         token: str | None = None,
         lang: str | None = None,
+        extensions: bool = False,
         status: int = 200,
     ) -> dict[str, Any]:
+        """The response body; its `extensions` (the cost every response carries) only when asked."""
         headers = {}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -136,7 +144,10 @@ class GraphQLClient:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
         assert response.status_code == status, response.text
-        return response.json()
+        body = response.json()
+        if not extensions:
+            body.pop("extensions", None)
+        return body
 
 
 @pytest.fixture
@@ -147,3 +158,36 @@ def gql(http: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture
 def sessionmaker(app: Any) -> Any:
     return app.state.guichet.sessionmaker
+
+
+@pytest.fixture(autouse=True)
+def fastpath_agrees() -> Iterator[None]:
+    """Fail the test if the compiled executor answered any of its queries unlike graphql-core."""
+    fast_execution.MISMATCHES.clear()
+    yield
+    found = list(fast_execution.MISMATCHES)
+    fast_execution.MISMATCHES.clear()
+    assert not found, f"compiled execution differs from graphql-core: {found}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The compiled executor's coverage over the queries this run sent (in this process)."""
+    requests: dict[str, int] = {}
+    documents: dict[str, set[str]] = {}
+    for (text, outcome), count in fast_execution.COVERAGE.items():
+        kind = outcome if outcome == "fast" else outcome.split(":")[0]
+        requests[kind] = requests.get(kind, 0) + count
+        documents.setdefault(text, set()).add(kind)
+    total = sum(requests.values())
+    if not total:
+        return
+    reasons = sorted(
+        {o for (_, o), c in fast_execution.COVERAGE.items() if c and o != "fast"},
+    )
+    terminalreporter.write_line(
+        f"compiled execution: {requests.get('fast', 0)} of {total} query requests answered by their plan "
+        f"({requests.get('fallback', 0)} re-executed by graphql-core after an error, "
+        f"{requests.get('unsupported', 0)} not covered); "
+        f"{sum(1 for kinds in documents.values() if 'fast' in kinds)} of {len(documents)} documents planned; "
+        f"why not: {', '.join(reasons) or '-'}"
+    )

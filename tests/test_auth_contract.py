@@ -13,6 +13,7 @@ PUBLIC = {
     ("Query", "node"): "each type's resolver answers only what the viewer may see",
     ("Query", "nodes"): "each type's resolver answers only what the viewer may see",
     ("Query", "supportChannels"): "public by contract",
+    ("Query", "rateLimit"): "every caller's own budget, anonymous included (OPERATIONS.md)",
     ("Mutation", "login"): "signs in",
     ("Mutation", "logout"): "ends the caller's own session",
     ("Mutation", "requestPasswordReset"): "anonymous by design, always ok",

@@ -25,6 +25,8 @@ NOT_TENANT_TABLES = {
     "outbox_emails": "delivery queue",
     "casbin_rule": "the policy store carries the organisation as its domain",
     "alembic_version": "Alembic's own",
+    "rate_buckets": "keyed by principal (a person, an API key or a client address)",
+    "trusted_documents": "the deployment's documents, not an organisation's",
 }
 # Child tables reached only through a parent that carries organisation_id.
 CHILD_TABLES = {"invoice_lines", "payment_invoices", "installments", "webhook_events", "idempotency_keys"}

@@ -14,6 +14,7 @@ from guichet.i18n import (
     catalogue_billing,
     catalogue_core,
     catalogue_graphql,
+    catalogue_integrations,
     catalogue_invoices,
     catalogue_payments,
     catalogue_schedules,
@@ -34,6 +35,7 @@ for _area in (
     catalogue_graphql,
     catalogue_service_requests,
     catalogue_billing,
+    catalogue_integrations,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.audit import record_event
+from guichet.domain.models import Organisation
 from guichet.logs import set_organisation
 from guichet.policies.engine import (
     ALL_ACCOUNTS,
@@ -29,7 +30,7 @@ from guichet.policies.engine import (
     intersection,
     organisation_wide,
 )
-from guichet.policies.rules import Action, ContactAccess, Module, default_templates, template_table
+from guichet.policies.rules import KEY_KIND, Action, ContactAccess, Module, default_templates, template_table
 from guichet.policies.store import load_viewer_access
 
 __all__ = [
@@ -67,12 +68,20 @@ class ViewerLike(Protocol):
     person_id: int
 
 
+class KeyLike(Protocol):
+    """An API key principal (ACCESS.md rule 14): its organisation and its access, read this request."""
+
+    api_key_id: int
+    organisation_id: int
+    access: ContactAccess
+
+
 class AccessRequest(Protocol):
     """What the Authorizer needs of a request: who asks, a read session, a unit of work, the time."""
 
     request_id: str
 
-    def viewer(self) -> Awaitable[ViewerLike | None]: ...
+    def principal(self) -> Awaitable[ViewerLike | KeyLike | None]: ...
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
@@ -83,9 +92,13 @@ class AccessRequest(Protocol):
 
 @dataclass(frozen=True)
 class Membership:
+    """Who acts in the organisation: a contact, or an API key (`api_key_id` set, `contact_id` 0,
+    which matches no contact: a key is never its creator)."""
+
     contact_id: int
     organisation_id: int
     is_primary_admin: bool
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,9 +136,11 @@ class Authorizer:
     async def _load_access(self, organisation_id: int) -> ContactAccess | None:
         """One statement: the viewer's active contact, its roles, grants and denials (and the
         organisation's row, left in the read session's identity map for organisation(id:))."""
-        viewer = await self._request.viewer()
+        viewer = await self._request.principal()
         if viewer is None:
             return None
+        if not hasattr(viewer, "person_id"):
+            return await self._load_key_access(viewer, organisation_id)  # type: ignore[arg-type]
         async with self._request.read() as session:
             organisation, access = await load_viewer_access(session, organisation_id, viewer.person_id)
         # Held for the request: the session's identity map is weak, and organisation(id:) reads it next.
@@ -136,11 +151,22 @@ class Authorizer:
         self._engine.sync(access)
         return access
 
+    async def _load_key_access(self, key: KeyLike, organisation_id: int) -> ContactAccess | None:
+        """A key reaches its own organisation only; its rows were read with the key this request."""
+        if key.organisation_id != organisation_id:
+            return None
+        async with self._request.read() as session:
+            self._organisations[organisation_id] = await session.get(Organisation, organisation_id)
+        self._engine.sync(key.access)
+        return key.access
+
     async def membership(self, organisation_id: int) -> Membership | None:
         """The viewer's active membership of the organisation, or None (looked up once per request)."""
         access = await self.access(organisation_id)
         if access is None:
             return None
+        if access.kind == KEY_KIND:
+            return Membership(0, organisation_id, False, api_key_id=access.contact_id)
         return Membership(access.contact_id, organisation_id, access.is_primary_admin)
 
     async def scope(self, organisation_id: int, module: Module, action: Action) -> AccountScope:
@@ -161,7 +187,7 @@ class Authorizer:
 
         A member's refusal is recorded once per request in the audit trail (access.denied).
         """
-        viewer = await self._request.viewer()
+        viewer = await self._request.principal()
         if viewer is None:
             raise NotAuthenticated()
         set_organisation(organisation_id)
@@ -171,7 +197,9 @@ class Authorizer:
                 "access refused: not a member",
                 extra={
                     "event": "access.refused",
-                    "actor": f"person:{viewer.person_id}",
+                    "actor": f"person:{viewer.person_id}"
+                    if hasattr(viewer, "person_id")
+                    else f"api_key:{getattr(viewer, 'api_key_id', None)}",
                     "organisation": organisation_id,
                     "access_module": module,
                     "access_action": action,
@@ -198,7 +226,9 @@ class Authorizer:
             "access refused",
             extra={
                 "event": "access.refused",
-                "actor": f"contact:{membership.contact_id}",
+                "actor": f"contact:{membership.contact_id}"
+                if membership.api_key_id is None
+                else f"api_key:{membership.api_key_id}",
                 "organisation": membership.organisation_id,
                 "access_module": module,
                 "access_action": action,
@@ -210,10 +240,15 @@ class Authorizer:
                 session,
                 at=self._request.now(),
                 organisation_id=membership.organisation_id,
-                actor_contact_id=membership.contact_id,
+                actor_contact_id=membership.contact_id if membership.api_key_id is None else None,
                 action="access.denied",
                 summary=f"{module} {action} refused",
-                data={"module": module, "action": action, "request_id": self._request.request_id},
+                data={
+                    "module": module,
+                    "action": action,
+                    "request_id": self._request.request_id,
+                    **({"apiKeyId": membership.api_key_id} if membership.api_key_id is not None else {}),
+                },
             )
 
     async def visible_accounts(self, organisation_id: int) -> AccountScope:
@@ -228,4 +263,5 @@ class Authorizer:
             accounts.add(account_id)
         if access.grants:
             return ALL_ACCOUNTS
+        accounts |= {account for _m, _a, account in access.account_grants}
         return AccountScope(False, frozenset(accounts))

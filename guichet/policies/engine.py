@@ -29,9 +29,7 @@ from guichet.policies.rules import (
     Rule,
     check_rule,
     contact_rules,
-    contact_subject,
     domain,
-    scoped_subject,
     template_table,
 )
 
@@ -103,7 +101,8 @@ class PolicyEngine:
 
     def __init__(self, templates: Iterable[Rule] = ()) -> None:
         self.enforcer = new_enforcer()
-        self._held: dict[int, frozenset[Rule]] = {}
+        # Rules held per principal: ("c", contact id) or ("k", API key id).
+        self._held: dict[tuple[str, int], frozenset[Rule]] = {}
         self._templates: frozenset[Rule] = frozenset()
         self._decisions: dict[tuple[str, int, str, str], bool] = {}
         self.version = 0  # bumped by every change of the rules held (empties the decision memo)
@@ -126,26 +125,29 @@ class PolicyEngine:
 
     # -- contacts --------------------------------------------------------------------------
     def sync(self, access: ContactAccess) -> bool:
-        """Make the enforcer hold exactly this contact's rules; return whether anything changed."""
+        """Make the enforcer hold exactly this principal's rules; return whether anything changed."""
         wanted = contact_rules(access)
-        held = self._held.get(access.contact_id, frozenset())
+        held = self._held.get(access.principal, frozenset())
         if wanted == held:
-            self._held[access.contact_id] = wanted
+            self._held[access.principal] = wanted
             return False
         self._apply(remove=held - wanted, add=wanted - held)
-        self._held[access.contact_id] = wanted
+        self._held[access.principal] = wanted
         return True
 
-    def forget(self, contact_id: int) -> None:
-        """Drop a contact's rules (it is re-read from the database before its next decision)."""
-        held = self._held.pop(contact_id, frozenset())
+    def forget(self, contact_id: int, kind: str = "c") -> None:
+        """Drop a principal's rules (it is re-read from the database before its next decision)."""
+        held = self._held.pop((kind, contact_id), frozenset())
         self._apply(remove=held, add=frozenset())
 
     def held_contacts(self) -> list[int]:
-        return list(self._held)
+        return [i for kind, i in self._held if kind == "c"]
 
-    def holds(self, contact_id: int) -> frozenset[Rule] | None:
-        return self._held.get(contact_id)
+    def held_keys(self) -> list[int]:
+        return [i for kind, i in self._held if kind == "k"]
+
+    def holds(self, contact_id: int, kind: str = "c") -> frozenset[Rule] | None:
+        return self._held.get((kind, contact_id))
 
     def invalidate(self) -> None:
         """Forget every memoised decision (any change of the rules held must call this)."""
@@ -210,13 +212,11 @@ class PolicyEngine:
         self.sync(access)
         if not access.active:
             return NO_SCOPE
-        if self.enforce(contact_subject(access.contact_id), access.organisation_id, module, action):
+        if self.enforce(access.subject, access.organisation_id, module, action):
             return ALL_ACCOUNTS
-        accounts = sorted({a for _, a in access.effective_roles() if a is not None})
+        accounts = sorted(access.scoped_accounts())
         allowed = frozenset(
-            a
-            for a in accounts
-            if self.enforce(scoped_subject(access.contact_id, a), access.organisation_id, module, action)
+            a for a in accounts if self.enforce(access.scoped(a), access.organisation_id, module, action)
         )
         return AccountScope(False, allowed) if allowed else NO_SCOPE
 
@@ -233,4 +233,5 @@ class PolicyEngine:
         for role, _account in access.effective_roles():
             pairs |= table.get(role, set())
         pairs |= set(access.grants)
+        pairs |= {(m, a) for m, a, _ in access.account_grants}
         return pairs - set(access.denials)

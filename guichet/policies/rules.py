@@ -94,6 +94,15 @@ def scoped_subject(contact_id: int, billing_account_id: int) -> str:
     return f"c:{int(contact_id)}/ba:{int(billing_account_id)}"
 
 
+CONTACT_KIND = "c"
+KEY_KIND = "k"  # an API key: one more principal of its organisation (ACCESS.md rule 14)
+PRINCIPAL_KINDS = (CONTACT_KIND, KEY_KIND)
+
+
+def key_subject(api_key_id: int) -> str:
+    return f"k:{int(api_key_id)}"
+
+
 def role_subject(role: str) -> str:
     if role not in ROLES:
         raise PolicyValueError(f"unknown role {role!r}")
@@ -131,7 +140,12 @@ def check_rule(rule: Rule) -> Rule:
 
 @dataclass(frozen=True)
 class ContactAccess:
-    """What the database says about one contact's access (its rows), before Casbin compiles it."""
+    """What the database says about one principal's access (its rows), before Casbin compiles it.
+
+    A principal is a contact (kind "c") or an API key (kind "k", `contact_id` then holds the key's
+    id): the same rules, decisions and propagation for both. A key holds no role; its permissions
+    are grants, over the organisation (`grants`) or over one billing account (`account_grants`).
+    """
 
     contact_id: int
     organisation_id: int
@@ -140,6 +154,28 @@ class ContactAccess:
     roles: frozenset[tuple[str, int | None]]  # (role, billing account id or None)
     grants: frozenset[tuple[str, str]]  # (module, action)
     denials: frozenset[tuple[str, str]]
+    kind: str = CONTACT_KIND
+    account_grants: frozenset[tuple[str, str, int]] = frozenset()  # (module, action, billing account id)
+
+    @property
+    def principal(self) -> tuple[str, int]:
+        return (self.kind, self.contact_id)
+
+    @property
+    def subject(self) -> str:
+        """The Casbin subject over the whole organisation: c:<id> or k:<id>."""
+        if self.kind not in PRINCIPAL_KINDS:
+            raise PolicyValueError(f"unknown principal kind {self.kind!r}")
+        return f"{self.kind}:{int(self.contact_id)}"
+
+    def scoped(self, billing_account_id: int) -> str:
+        """The subject holding what is limited to one billing account."""
+        return f"{self.subject}/ba:{int(billing_account_id)}"
+
+    def scoped_accounts(self) -> set[int]:
+        """Billing accounts some of this principal's rights are limited to."""
+        accounts = {a for _, a in self.effective_roles() if a is not None}
+        return accounts | {a for _, _, a in self.account_grants}
 
     def effective_roles(self) -> frozenset[tuple[str, int | None]]:
         """The primary admin holds every role over the whole organisation (ACCESS.md rule 3)."""
@@ -157,13 +193,13 @@ def contact_rules(access: ContactAccess) -> frozenset[Rule]:
     if not access.active:
         return frozenset()
     dom = domain(access.organisation_id)
-    me = contact_subject(access.contact_id)
+    me = access.subject
     rules: set[Rule] = set()
     for role, account_id in access.effective_roles():
         if account_id is None:
             rules.add(("g", me, role_subject(role), dom))
         else:
-            scoped = scoped_subject(access.contact_id, account_id)
+            scoped = access.scoped(account_id)
             rules.add(("g", scoped, role_subject(role), dom))
             # The scoped holder inherits the contact's own rules, so its denials reach every scope.
             rules.add(("g", scoped, me, dom))
@@ -173,6 +209,8 @@ def contact_rules(access: ContactAccess) -> frozenset[Rule]:
         rules.add(("g", me, grant_subject(module, action), dom))
     for module, action in access.denials:
         rules.add(("g", me, denial_subject(module, action), dom))
+    for module, action, account_id in access.account_grants:
+        rules.add(("g", access.scoped(account_id), grant_subject(module, action), dom))
     return frozenset(check_rule(r) for r in rules)
 
 

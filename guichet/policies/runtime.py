@@ -17,12 +17,13 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from guichet.policies.engine import PolicyEngine
-from guichet.policies.store import load_access, load_templates, template_fingerprint
+from guichet.policies.store import load_access, load_key_access, load_templates, template_fingerprint
 from guichet.policies.watcher import PostgresWatcher
 
 log = logging.getLogger("guichet.policies")
@@ -54,6 +55,19 @@ class PolicyRuntime:
             else:
                 self.engine.forget(contact_id)
 
+    async def refresh_keys(self, key_ids: list[int]) -> None:
+        """Re-read the named API keys this process holds; a revoked or expired key loses its rules."""
+        held = [k for k in key_ids if self.engine.holds(k, "k") is not None]
+        if not held:
+            return
+        async with self.sessionmaker() as session:
+            access = await load_key_access(session, held, datetime.now(UTC))
+        for key_id in held:
+            if key_id in access:
+                self.engine.sync(access[key_id])
+            else:
+                self.engine.forget(key_id, "k")
+
     async def refresh_templates(self) -> None:
         templates = await load_templates(self.db_engine)  # type: ignore[arg-type]
         self.engine.replace_templates(templates)
@@ -68,10 +82,11 @@ class PolicyRuntime:
             await self.refresh_templates()
 
     async def handle(self, payload: str) -> None:
-        """Apply one watcher message: {"contacts": [ids], "templates": bool}."""
+        """Apply one watcher message: {"contacts": [ids], "keys": [ids], "templates": bool}."""
         message = json.loads(payload)
         contacts = [int(c) for c in message.get("contacts", [])]
         await self.refresh_contacts(contacts)
+        await self.refresh_keys([int(k) for k in message.get("keys", [])])
         if message.get("templates"):
             await self.refresh_templates()
         self.messages_applied += 1
@@ -79,6 +94,7 @@ class PolicyRuntime:
     async def resync(self) -> None:
         """After a lost connection: refresh everything this process holds."""
         await self.refresh_contacts(self.engine.held_contacts())
+        await self.refresh_keys(self.engine.held_keys())
         await self.refresh_templates()
 
 

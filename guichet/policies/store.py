@@ -1,5 +1,8 @@
 """The policy store: where access lives in the database and how a change is announced.
 
+API keys are principals too (ACCESS.md rule 14): `api_keys` and `api_key_permissions` are read
+here into the same ContactAccess (kind "k"), and their changes announced on the same channel.
+
 Guards the single source of truth of a contact's access: `contacts` (status, primary admin),
 `role_assignments` (roles, each over the organisation or one billing account) and
 `contact_permissions` (per-contact grants and denials); the role templates live in `casbin_rule`
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from casbin.model import Model
 from casbin_async_sqlalchemy_adapter.adapter import Adapter, Filter
@@ -22,6 +26,7 @@ from guichet.domain import models
 from guichet.domain.models.base import BigId
 from guichet.policies.rules import (
     ACTIONS,
+    KEY_KIND,
     MODEL_PATH,
     MODULES,
     ROLES,
@@ -190,7 +195,9 @@ async def load_viewer_access(
     )
 
 
-async def announce(session: AsyncSession, contact_ids: Iterable[int] = (), *, templates: bool = False) -> None:
+async def announce(
+    session: AsyncSession, contact_ids: Iterable[int] = (), *, templates: bool = False, keys: Iterable[int] = ()
+) -> None:
     """Tell every server process, once this transaction commits, whose access changed.
 
     PostgreSQL only (NOTIFY is transactional: a rolled-back change announces nothing); on SQLite
@@ -199,12 +206,93 @@ async def announce(session: AsyncSession, contact_ids: Iterable[int] = (), *, te
     if session.bind.dialect.name != "postgresql":
         return
     ids = sorted({int(i) for i in contact_ids})
+    key_ids = sorted({int(i) for i in keys})
+    if key_ids:
+        payload = json.dumps({"contacts": [], "keys": key_ids, "templates": False})
+        await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
     batches = [ids[i : i + _NOTIFY_BATCH] for i in range(0, len(ids), _NOTIFY_BATCH)] or [[]]
     for batch in batches:
         if not batch and not templates:
             continue
         payload = json.dumps({"contacts": batch, "templates": templates})
         await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+
+def _key_access(
+    key: models.ApiKey, permissions: Iterable[tuple[str, str, int | None]], *, active: bool
+) -> ContactAccess:
+    everywhere = frozenset((m, a) for m, a, account in permissions if account is None)
+    scoped = frozenset((m, a, account) for m, a, account in permissions if account is not None)
+    return ContactAccess(
+        contact_id=key.id,
+        organisation_id=key.organisation_id,
+        active=active,
+        is_primary_admin=False,
+        roles=frozenset(),
+        grants=everywhere,
+        denials=frozenset(),
+        kind=KEY_KIND,
+        account_grants=scoped,
+    )
+
+
+def key_usable(key: models.ApiKey, now: datetime) -> bool:
+    """Neither revoked nor expired at `now`."""
+    return key.revoked_at is None and key.expires_at > now
+
+
+async def load_key_access(session: AsyncSession, key_ids: Sequence[int], now: datetime) -> dict[int, ContactAccess]:
+    """The access of these API keys (inactive once revoked or expired), in two queries."""
+    ids = sorted(set(key_ids))
+    if not ids:
+        return {}
+    keys = (await session.scalars(select(models.ApiKey).where(models.ApiKey.id.in_(ids)))).all()
+    rows = (
+        await session.execute(
+            select(
+                models.api_keys.ApiKeyPermission.api_key_id,
+                models.api_keys.ApiKeyPermission.module,
+                models.api_keys.ApiKeyPermission.action,
+                models.api_keys.ApiKeyPermission.billing_account_id,
+            ).where(models.api_keys.ApiKeyPermission.api_key_id.in_(ids))
+        )
+    ).all()
+    by_key: dict[int, list[tuple[str, str, int | None]]] = {i: [] for i in ids}
+    for key_id, module, action, account in rows:
+        by_key[key_id].append((module, action, account))
+    return {key.id: _key_access(key, by_key[key.id], active=key_usable(key, now)) for key in keys}
+
+
+def _key_by_secret_statement():  # type: ignore[no-untyped-def]
+    """The usable key whose current secret, or previous secret within its grace period, hashes so,
+    with its permission rows (LEFT JOIN: one row per permission, at least one)."""
+    key, permission = models.ApiKey, models.api_keys.ApiKeyPermission
+    return (
+        select(key, permission.module, permission.action, permission.billing_account_id)
+        .outerjoin(permission, permission.api_key_id == key.id)
+        .where(
+            (key.secret_hash == bindparam("secret_hash"))
+            | ((key.previous_secret_hash == bindparam("secret_hash")) & (key.previous_valid_until > bindparam("now"))),
+            key.revoked_at.is_(None),
+            key.expires_at > bindparam("now"),
+        )
+    )
+
+
+_KEY_BY_SECRET = _key_by_secret_statement()
+
+
+async def authenticate_key(
+    session: AsyncSession, secret_hash: str, now: datetime
+) -> tuple[models.ApiKey, ContactAccess] | None:
+    """The usable key for this secret's hash and its access, in ONE statement; None when unknown,
+    revoked, expired, or an old secret past its grace period (every request asks again)."""
+    rows = (await session.execute(_KEY_BY_SECRET, {"secret_hash": secret_hash, "now": now})).all()
+    if not rows:
+        return None
+    key = rows[0][0]
+    permissions = [(m, a, account) for _key, m, a, account in rows if m is not None]
+    return key, _key_access(key, permissions, active=True)
 
 
 def _check_roles(roles: Sequence[RoleKey]) -> None:

@@ -139,7 +139,7 @@ async def readable_invoices(ctx: Context, pks: list[int]) -> dict[int, InvoiceVi
 
     Unknown ids, other organisations' ids and ids outside the READ scope are simply absent.
     """
-    if not pks or await ctx.viewer() is None:
+    if not pks or await ctx.principal() is None:
         return {}
     async with ctx.read() as session:
         rows = (await session.execute(queries.by_ids_statement(pks, today=ctx.clock.today()))).all()
@@ -207,7 +207,7 @@ async def _watch_invoices(ctx: Context, organisation_id: str) -> AsyncIterator[I
         while True:
             message = await queue.get()
             await ctx.refresh()
-            if await ctx.viewer() is None:
+            if await ctx.principal() is None:
                 return
             if not await ctx.authz.allowed(org_pk, Module.INVOICES, Action.READ):
                 await ctx.close()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
 from guichet.resolvers import (
+    api_keys,
     billing_profiles,
     contracts,
     invoices,
@@ -38,6 +39,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Schedule": schedules.schedules_by_pk,
     "PendingPayment": pending_payments.pending_payments_by_pk,
     "SavedPaymentMethod": billing_profiles.saved_methods_by_pk,
+    "ApiKey": api_keys.readable_keys,
     "Contract": contracts.contracts_by_pk,
     "BillingScheduleEntry": contracts.entries_by_pk,
     "ServiceRequest": service_requests.service_requests_by_pk,
@@ -53,7 +55,7 @@ async def reachable_nodes(ctx: Context, ids: list[str]) -> list[tuple[str, Any] 
     """
     if len(ids) > MAX_IDS:
         raise DomainError(ErrorCode.VALIDATION, "first_out_of_range", field=["ids"], params={"max": MAX_IDS})
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         return [None] * len(ids)
     wanted: dict[str, set[int]] = defaultdict(set)
     decoded = [from_global_id(i) for i in ids]

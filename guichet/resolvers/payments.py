@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from guichet import events
 from guichet.domain.cards import CardDetails
@@ -94,23 +94,30 @@ async def list_payments(
         return await paginate_by_id(session, statement, PaymentRow.id, first=first, after=after, descending=True)
 
 
+# Built once (keys bound per call): a page's payments build no statement and no cache key. Core
+# columns, not the ORM entity: each payment is a plain row (attribute names are the mapped ones),
+# so a page of 50 invoices builds no identity-map objects; the label keeps `id` the payment's.
+_payments_table = PaymentRow.__table__
+_PAYMENTS_BY_INVOICE = (
+    select(PaymentInvoice.__table__.c.invoice_id.label("covered_invoice_id"), *_payments_table.c)
+    .join_from(PaymentInvoice.__table__, _payments_table, _payments_table.c.id == PaymentInvoice.__table__.c.payment_id)
+    .where(PaymentInvoice.__table__.c.invoice_id.in_(bindparam("invoice_ids", expanding=True)))
+    .order_by(_payments_table.c.id.desc())
+)
+
+
 async def readable_payments_of_invoices(ctx: Context, invoice_ids: list[int]) -> dict[int, list[PaymentRow]]:
-    """invoice id -> the payments of it the viewer may read, newest first (one query plus scope)."""
+    """invoice id -> the payments of it the viewer may read, newest first (one query plus scope).
+
+    The payments are rows with the Payment model's column attributes (what Payment.from_row reads).
+    """
     async with ctx.read() as session:
-        pairs = (
-            await session.execute(
-                select(PaymentInvoice.invoice_id, PaymentRow)
-                .join(PaymentRow, PaymentRow.id == PaymentInvoice.payment_id)
-                .where(PaymentInvoice.invoice_id.in_(invoice_ids))
-                .order_by(PaymentRow.id.desc())
-                .execution_options(populate_existing=True)
-            )
-        ).all()
-    readable = {r.id for r in await readable_payments(ctx, list({p.id: p for _, p in pairs}.values()))}
-    grouped: dict[int, list[PaymentRow]] = defaultdict(list)
-    for invoice_id, payment in pairs:
+        rows: Sequence[Any] = (await session.execute(_PAYMENTS_BY_INVOICE, {"invoice_ids": list(invoice_ids)})).all()
+    readable = {r.id for r in await readable_payments(ctx, list({p.id: p for p in rows}.values()))}
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for payment in rows:
         if payment.id in readable:
-            grouped[invoice_id].append(payment)
+            grouped[payment.covered_invoice_id].append(payment)
     return grouped
 
 
@@ -187,7 +194,7 @@ async def pay_invoices(
 
 
 async def _require_viewer(ctx: Context) -> None:
-    if await ctx.viewer() is None:
+    if await ctx.principal() is None:
         raise NotAuthenticated()
 
 
@@ -225,7 +232,7 @@ async def _watch_payment(ctx: Context, payment_id: str) -> AsyncIterator[Payment
         while True:
             await queue.get()
             await ctx.refresh()
-            if await ctx.viewer() is None:
+            if await ctx.principal() is None:
                 return
             found = (await payments_by_pk(ctx, [pk])).get(pk)
             if found is None:

@@ -33,6 +33,7 @@ BY_FIELD = {
     "Organisation.invoiceSummary.filter": "Summarise only the invoices meeting every condition given; "
     "all of those in the viewer's scope when absent.",
     "Organisation.invitations.status": "Only the invitations in this status; all of them when absent.",
+    "Organisation.apiKeys.status": "Only the keys in one of these statuses; all of them when absent.",
     "Contract.billingScheduleUrl.format": "CSV (default) or PDF.",
     "Organisation.billingScheduleUrl.format": "CSV (default) or PDF.",
     "Subscription.paymentUpdated.paymentId": "The payment's global ID (from `payInvoices`); "

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -123,7 +124,29 @@ class ParserCacheReturningSyntaxErrors(ParserCache):
 
 
 class GuichetSchema(strawberry.Schema):
-    """Strawberry's schema with logging that keeps expected refusals out of the error log."""
+    """Strawberry's schema with logging that keeps expected refusals out of the error log, and a
+    time limit on every operation over HTTP (SEC-09): past `request_timeout` seconds it is cancelled,
+    its read session returned to the pool, and it answers extensions.code TIMEOUT."""
+
+    request_timeout: float | None = None
+
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.request_timeout is None:
+            return await super().execute(query, *args, **kwargs)
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await super().execute(query, *args, **kwargs)
+        except TimeoutError:
+            context = kwargs.get("context_value")
+            close = getattr(context, "close", None)
+            if close is not None:
+                await close()
+            log.warning(
+                "operation stopped after %ss request_id=%s", self.request_timeout, getattr(context, "request_id", None)
+            )
+            from guichet.schema.cost import timeout_result
+
+            return timeout_result(getattr(context, "locale", "en"))
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         rid = request_id(execution_context)

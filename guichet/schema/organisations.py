@@ -9,6 +9,7 @@ import strawberry
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
+from guichet.resolvers import api_keys as api_key_resolvers
 from guichet.resolvers import contracts as contract_resolvers
 from guichet.resolvers import invoices as invoice_resolvers
 from guichet.resolvers import members as member_resolvers
@@ -20,6 +21,7 @@ from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers.context import Info, SignedIn
+from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.billing_profiles import SavedPaymentMethod
 from guichet.schema.common import Action, Module, OrganisationKind
@@ -353,6 +355,24 @@ class Organisation(Node):
         return AuditEventConnection.from_page(page, AuditEvent.from_row)
 
     @strawberry.field(
+        description="The organisation's API keys, newest first (module INTEGRATIONS, READ).",
+        extensions=[requires(Module.INTEGRATIONS, Action.READ)],
+    )
+    async def api_keys(
+        self, info: Info, first: int | None = None, after: str | None = None, status: list[ApiKeyStatus] | None = None
+    ) -> ApiKeyConnection:
+        now = info.context.now()
+        with refusals_as_errors(info):
+            page = await api_key_resolvers.list_api_keys(
+                info.context,
+                organisation_id=decision_of(info).membership.organisation_id,
+                statuses=[s.value for s in status or ()],
+                first=first,
+                after=after,
+            )
+        return ApiKeyConnection.from_page(page, lambda view: ApiKey.of(view, now))
+
+    @strawberry.field(
         description="Service requests of the viewer's scope, shared by its contacts, newest first "
         "(module SERVICE_REQUESTS, READ).",
         extensions=[requires(Module.SERVICE_REQUESTS, Action.READ)],
@@ -420,6 +440,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Invoice": Invoice.from_view,
     "Payment": Payment.for_reader,
     "Schedule": lambda view, info: Schedule.of(view),
+    "ApiKey": lambda view, info: ApiKey.of(view, info.context.now()),
     "Contract": lambda view, info: Contract.from_view(view),
     "BillingScheduleEntry": lambda entry, info: BillingScheduleEntry.from_entry(entry),
     "PendingPayment": PendingPayment.from_row,

@@ -119,7 +119,7 @@ class Requires(BasePermission):
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         authz = info.context.authz
-        if await info.context.viewer() is None:
+        if await info.context.principal() is None:
             raise unauthenticated(info)
         organisation_id = await self.locate(source, info, kwargs)
         if organisation_id is None:

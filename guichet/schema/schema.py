@@ -15,9 +15,12 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from guichet.execution.executor import FastExecutor
 from guichet.schema import (
+    api_keys,
     auth,
     billing_profiles,
+    cost,
     invoices,
     members_mutations,
     organisations,
@@ -28,13 +31,16 @@ from guichet.schema import (
     support,
 )
 from guichet.schema.arguments import describe_arguments
+from guichet.schema.cost import PriceCache, QueryCost, RateLimit
 from guichet.schema.extensions import ErrorHygiene, GuichetSchema, OperationMetrics, ParserCacheReturningSyntaxErrors
+from guichet.schema.key_gate import ApiKeyGate
 from guichet.schema.limits import operation_limits_rule
 from guichet.schema.relay import Node
 from guichet.schema.text_input import NoNulInStringLiterals, NulInVariables
+from guichet.schema.trusted_documents import TrustedDocuments
 
 # The areas' root types, merged in this order (the order of schema.graphql's fields).
-QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query)
+QUERY_TYPES: tuple[type, ...] = (organisations.Query, support.Query, service_requests.Query, cost.Query)
 MUTATION_TYPES: tuple[type, ...] = (
     auth.Mutation,
     members_mutations.Mutation,
@@ -43,6 +49,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     schedules.Mutation,
     pending_payments.Mutation,
     billing_profiles.Mutation,
+    api_keys.Mutation,
     service_requests.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription)
@@ -72,12 +79,17 @@ def build_schema(
     max_tokens: int = 1000,
     max_selections: int = 2000,
     introspection: bool = True,
+    max_cost: int = 1000,
+    request_timeout: float = 10.0,
+    trusted_documents: str = "off",
     extra_extensions: list[Any] | None = None,
+    fast_path: bool = True,
 ) -> strawberry.Schema:
     """The schema with its per-request extensions (factories, never shared instances: SEC-10).
 
     introspection=False refuses __schema/__type (SEC-12) and rewrites validation messages that
     would name the schema (SEC-14); unexpected errors are always masked and logged (SEC-16).
+    fast_path=False leaves every operation to graphql-core's executor (guichet/execution/).
     """
     Query = _merged("Query", QUERY_TYPES, "Entry points for reading.")
     Mutation = _merged("Mutation", MUTATION_TYPES, "Entry points for changing things; each takes one `input`.")
@@ -90,13 +102,20 @@ def build_schema(
         operation_limits_rule(max_depth=max_depth, max_aliases=max_aliases, max_selections=max_selections),
         NoNulInStringLiterals,
     ]
+    prices = PriceCache()  # one per schema: a document is priced once, whatever the request
     extensions: list[Any] = [
+        # First: a document id becomes its document before anything parses it.
+        lambda: TrustedDocuments(mode=trusted_documents),
         lambda: AddValidationRules(limit_rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCacheReturningSyntaxErrors(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         NulInVariables,  # after ValidationCache (text_input.py)
         CloseRequestSession,
+        # Priced first: an operation over the maximum is refused before anything reads the database.
+        lambda: QueryCost(cache=prices, maximum=max_cost),
+        ApiKeyGate,
+        RateLimit,
         lambda: ErrorHygiene(hide_schema_hints=not introspection),
         OperationMetrics,
         *([DisableIntrospection] if not introspection else []),
@@ -110,7 +129,9 @@ def build_schema(
         extensions=extensions,
         # "Did you mean" hints name the schema: only while it is public (SEC-14).
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        execution_context_class=FastExecutor if fast_path else None,
     )
+    built.request_timeout = request_timeout
     describe_arguments(built._schema)
     return built
 

@@ -9,6 +9,7 @@ import pytest
 
 from guichet.domain import models
 from tests.factories import PASSWORD, make_member, make_organisation
+from tests.http_bodies import graphql_body
 
 REFUSED = {
     "en": {
@@ -104,8 +105,8 @@ async def test_no_header_is_anonymous_and_a_live_bearer_signs_in(http, sessionma
     anonymous = await http.post("/graphql", json={"query": VIEWER})
     signed_in = await http.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"bearer {member.token}"})
 
-    assert (anonymous.status_code, anonymous.json()) == (200, {"data": {"viewer": None}})
-    assert (signed_in.status_code, signed_in.json()) == (200, {"data": {"viewer": {"email": member.email}}})
+    assert (anonymous.status_code, graphql_body(anonymous)) == (200, {"data": {"viewer": None}})
+    assert (signed_in.status_code, graphql_body(signed_in)) == (200, {"data": {"viewer": {"email": member.email}}})
 
 
 async def test_dropping_the_stale_header_lets_the_client_sign_in_again(http, sessionmaker) -> None:

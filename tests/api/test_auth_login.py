@@ -12,6 +12,7 @@ from guichet.domain import models
 from guichet.domain.tokens import token_hash
 from tests.factories import PASSWORD, make_member, make_organisation
 from tests.factories_auth import make_invited_contact
+from tests.http_bodies import without_cost
 
 LOGIN = """
 mutation($email: String!, $password: String!) {
@@ -80,7 +81,8 @@ async def test_wrong_password_unknown_email_and_no_password_answer_byte_identica
         response = await http.post(
             "/graphql", json={"query": LOGIN, "variables": {"email": email, "password": password}}
         )
-        bodies.append(response.content)
+        # Byte for byte, once the cost (the anonymous bucket's level, whatever the e-mail) is left out.
+        bodies.append(without_cost(response.content))
 
     assert bodies[0] == bodies[1] == bodies[2]
     assert bodies[0] == (

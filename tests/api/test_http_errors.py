@@ -17,6 +17,7 @@ from guichet.domain.errors import DomainError, ErrorCode
 from guichet.i18n import render
 from guichet.resolvers import support as support_resolvers
 from guichet.server import create_app
+from tests.http_bodies import graphql_body
 
 QUERY = "{ supportChannels { kind } }"
 
@@ -49,7 +50,7 @@ async def test_an_unexpected_exception_is_masked_and_logged_with_the_request_id(
         response = await http.post("/graphql", json={"query": QUERY}, headers={"X-Request-Id": "req-42.a"})
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "req-42.a"
-    assert response.json() == {
+    assert graphql_body(response) == {
         "data": None,
         "errors": [
             {
@@ -131,7 +132,7 @@ async def test_introspection_off_refuses_schema_and_type_but_not_typename(hidden
         body = (await hidden.post("/graphql", json={"query": query})).json()
         assert body["data"] is None
         assert "introspection has been disabled" in body["errors"][0]["message"]
-    body = (await hidden.post("/graphql", json={"query": "{ __typename }"})).json()
+    body = graphql_body(await hidden.post("/graphql", json={"query": "{ __typename }"}))
     assert body == {"data": {"__typename": "Query"}}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from guichet.server import create_app
 from guichet.web.static import ASSET_TYPES
+from tests.http_bodies import graphql_body
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -74,7 +75,7 @@ async def test_graphiql_off_answers_404_to_browsers_and_for_assets(without_graph
     assert (await without_graphiql.get("/graphiql/assets/graphiql.min.js")).status_code == 404
     # The API itself still answers.
     response = await without_graphiql.post("/graphql", json={"query": "{ __typename }"})
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert graphql_body(response) == {"data": {"__typename": "Query"}}
 
 
 async def test_head_on_graphql_answers_like_get_without_a_body(http) -> None:

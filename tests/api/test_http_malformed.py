@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from guichet.domain import models
+from tests.http_bodies import graphql_body
 
 LOGIN = 'mutation($email: String!) { login(input: {email: $email, password: "secret-pass"}) { errors { code } } }'
 RESET = 'mutation { requestPasswordReset(input: {email: "a\\u0000b@example.ci"}) { ok } }'
@@ -94,7 +95,7 @@ async def test_deeply_nested_json_is_a_400(http, errors_logged, levels: int) -> 
 async def test_json_nested_64_levels_is_served(http) -> None:
     variables = json.loads("[" * 62 + "]" * 62)  # inside {"variables": {"a": ...}} at levels 3..64
     response = await http.post("/graphql", json={"query": "{ __typename }", "variables": {"a": variables}})
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert graphql_body(response) == {"data": {"__typename": "Query"}}
 
 
 async def test_invalid_json_is_a_400_saying_where(http) -> None:
@@ -115,4 +116,4 @@ async def test_an_operation_name_that_is_not_a_string_is_a_400(http, errors_logg
 
 async def test_variables_null_in_a_query_string_still_mean_no_variables(http) -> None:
     response = await http.get("/graphql", params={"query": "{ __typename }", "variables": "null"})
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert graphql_body(response) == {"data": {"__typename": "Query"}}

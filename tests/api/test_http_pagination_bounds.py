@@ -11,6 +11,8 @@ from tests.factories import make_account, make_member, make_organisation
 
 # Plain lists the contract declares, each bounded by what it lists (not by the size of a table).
 BOUNDED_LISTS = {
+    "ApiKey.permissions": "at most one per module",
+    "ApiKey.allowedDocumentIds": "at most 100, checked when the key is created",
     "Contact.roles": "a contact's role assignments",
     "Contact.grants": "at most one per module",
     "Contact.denials": "at most one per module",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from guichet.domain.models.service_requests import ServiceRequestComment
@@ -275,6 +276,12 @@ async def test_an_upload_not_yet_attached_is_reachable_only_by_its_uploader(gql,
 
     assert own == {"data": {"node": {"filename": "facture.pdf", "size": len(PDF)}}}
     assert colleague == {"data": {"node": None}}
+
+
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """A page of 50 requests with every field costs 1,552 points: past the default maximum and bucket (1,000)."""
+    return settings.with_overrides(max_query_cost=5000, rate_capacity=100_000)
 
 
 PAGE = (

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from guichet.server import create_app
+from tests.http_bodies import graphql_body
 
 QUERY = """
 query($topic: SupportTopic) {
@@ -111,7 +112,7 @@ open = ["mon-fri 09:00-17:00"]
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://guichet.test") as http,
     ):
         response = await http.post("/graphql", json={"query": QUERY}, headers={"Accept-Language": "fr"})
-    assert response.json() == {
+    assert graphql_body(response) == {
         "data": {
             "supportChannels": [
                 {

@@ -88,7 +88,9 @@ class Server:
             f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}}, headers=headers, timeout=30
         )
         assert response.status_code == 200, f"{response.status_code} {response.text}\n--- server log ---\n{self.log()}"
-        return response.json()
+        body = response.json()
+        body.pop("extensions", None)  # the cost every response carries (tests/api/test_cost*.py)
+        return body
 
 
 def wait_ready(base_url: str, process: subprocess.Popen[bytes], *, path: str = "/healthz", timeout: float = 60) -> None:

@@ -4,6 +4,11 @@ Every statement here starts from `organisation_id = :org` and, for a contact who
 only some billing accounts, `billing_account_id IN (:scope)`: an invoice outside them is never
 read, counted or summed (ACCESS.md rules 2 and 7). Callers decide the scope (policies/); this
 module only applies it.
+
+Performance: the statements are memoised by their inputs (an LRU of STATEMENT_MEMO each), so the
+same page asked again reuses one immutable statement object and SQLAlchemy's cache key memoised
+on it: a dashboard request builds no statement (bench/bench_peers.py). They hold no rows, only
+SQL and its bound values, so sharing them across requests and viewers serves nobody's data.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
@@ -90,6 +96,10 @@ class InvoiceCriteria:
             raise DomainErrors(errors)
 
 
+# The page row attribute each ordering sorts by.
+_SORT_ATTRIBUTES = {"DUE_DATE": "due_date", "ISSUE_DATE": "issue_date", "TOTAL": "total_minor", "NUMBER": "number"}
+
+
 @dataclass(frozen=True)
 class InvoiceOrdering:
     """Sort key and direction; the id (same direction) breaks ties so pages never overlap."""
@@ -108,13 +118,7 @@ class InvoiceOrdering:
 
     def key_of(self, row: Any) -> tuple[Any, int]:
         """The keyset position of a page row (sort value, id)."""
-        value = {
-            "DUE_DATE": row.due_date,
-            "ISSUE_DATE": row.issue_date,
-            "TOTAL": row.total_minor,
-            "NUMBER": row.number,
-        }[self.field]
-        return value, row.id
+        return getattr(row, _SORT_ATTRIBUTES[self.field]), row.id
 
     def parse_key(self, values: Sequence[str], *, field: list[str]) -> tuple[Any, int]:
         """Turn a cursor's texts back into a position; raise DomainError(VALIDATION) if it is not one
@@ -145,6 +149,9 @@ def normalise_line_number(text: str) -> str:
     return "".join(text.split())
 
 
+STATEMENT_MEMO = 512
+
+
 def conditions(
     *,
     organisation_id: int,
@@ -153,6 +160,13 @@ def conditions(
     today: date,
 ) -> list[ColumnElement[bool]]:
     """The WHERE of every invoice statement: tenant, scope (None = every account), then filters."""
+    return list(_conditions(organisation_id, account_ids, criteria, today))
+
+
+@lru_cache(maxsize=STATEMENT_MEMO)
+def _conditions(
+    organisation_id: int, account_ids: frozenset[int] | None, criteria: InvoiceCriteria, today: date
+) -> tuple[ColumnElement[bool], ...]:
     where: list[ColumnElement[bool]] = [_t.c.organisation_id == organisation_id]
     if account_ids is not None:
         where.append(_t.c.billing_account_id.in_(sorted(account_ids)) if account_ids else false())
@@ -174,7 +188,7 @@ def conditions(
         where.append(_t.c.issue_date <= criteria.issued_to)
     if criteria.search and criteria.search.strip():
         where.append(func.lower(_t.c.number).like(contains_pattern(criteria.search), escape=ESCAPE))
-    return where
+    return tuple(where)
 
 
 def page_statement(
@@ -188,6 +202,18 @@ def page_statement(
 ) -> Select[Any]:
     """One page in keyset order: rows strictly after `after`, `limit` of them, with their status
     (and, with_account, their billing account's number and name: one round trip fewer)."""
+    return _page_statement(tuple(where), ordering, after, limit, today, with_account)
+
+
+@lru_cache(maxsize=STATEMENT_MEMO)
+def _page_statement(
+    where: tuple[ColumnElement[bool], ...],
+    ordering: InvoiceOrdering,
+    after: tuple[Any, int] | None,
+    limit: int,
+    today: date,
+    with_account: bool,
+) -> Select[Any]:
     column = ordering.column
     statement = select(*PAGE_COLUMNS, rules.status_column(today).label("status")).where(and_(*where))
     if with_account:
@@ -213,11 +239,21 @@ def by_ids_statement(ids: Sequence[int], *, today: date) -> Select[Any]:
 
 
 def count_statement(where: list[ColumnElement[bool]]) -> Select[Any]:
+    return _count_statement(tuple(where))
+
+
+@lru_cache(maxsize=STATEMENT_MEMO)
+def _count_statement(where: tuple[ColumnElement[bool], ...]) -> Select[Any]:
     return select(func.count()).select_from(_t).where(and_(*where))
 
 
 def summary_statement(where: list[ColumnElement[bool]], *, today: date) -> Select[Any]:
     """Count, total and amount due per (currency, status) of the filtered invoices: one statement."""
+    return _summary_statement(tuple(where), today)
+
+
+@lru_cache(maxsize=STATEMENT_MEMO)
+def _summary_statement(where: tuple[ColumnElement[bool], ...], today: date) -> Select[Any]:
     status = rules.status_column(today).label("status")
     return (
         select(
@@ -234,10 +270,15 @@ def summary_statement(where: list[ColumnElement[bool]], *, today: date) -> Selec
 
 def lines_statement(invoice_ids: Sequence[int]) -> Select[Any]:
     """The lines of several invoices, in their printed order."""
+    return _lines_statement(tuple(sorted(set(invoice_ids))))
+
+
+@lru_cache(maxsize=STATEMENT_MEMO)
+def _lines_statement(invoice_ids: tuple[int, ...]) -> Select[Any]:
     return (
         select(_lines.c.invoice_id, _lines.c.description, _lines.c.line_number, _lines.c.amount_minor, _t.c.currency)
         .join(_t, _t.c.id == _lines.c.invoice_id)
-        .where(_lines.c.invoice_id.in_(sorted(set(invoice_ids))))
+        .where(_lines.c.invoice_id.in_(list(invoice_ids)))
         .order_by(_lines.c.invoice_id, _lines.c.position, _lines.c.id)
     )
 

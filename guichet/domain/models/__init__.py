@@ -37,6 +37,8 @@ __all__ = [
 
 # Area modules that register their tables on Base.metadata when imported.
 # Billing profiles (the SavedPaymentMethod node type by name, for the cross-tenant test).
+# API keys (ACCESS.md rule 14).
+from guichet.domain.models import api_keys as api_keys  # noqa: E402
 from guichet.domain.models import billing_profiles as billing_profiles  # noqa: E402
 
 # Contracts (the cross-tenant test looks node types up here).
@@ -47,6 +49,7 @@ from guichet.domain.models import payments as payments  # noqa: E402
 from guichet.domain.models import pending_payments as pending_payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
+from guichet.domain.models.api_keys import ApiKey as ApiKey  # noqa: E402
 from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
 from guichet.domain.models.pending_payments import PendingPayment as PendingPayment  # noqa: E402

@@ -1,7 +1,7 @@
 """pending payments and billing profiles: items waiting to be paid, addresses, billing contacts, saved methods
 
 Revision ID: 0010
-Revises: 0011
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
