@@ -88,7 +88,19 @@ def _acme(today: date, rng: random.Random) -> dict[str, Any]:
                 plan, price = rng.choice(ACME_PLANS[service])
                 lines.append({"number": line_number, "serviceType": service})
                 fleet.setdefault((number, service), []).append((line_number, plan, price))
-        billing_accounts.append({"number": number, "name": name, "lines": lines})
+        billing_accounts.append(
+            {
+                "number": number,
+                "name": name,
+                "lines": lines,
+                "legalName": "ACME Côte d'Ivoire SA",
+                "address": {"line1": "Rue des Jardins", "city": name.split()[-1], "country": "CI"},
+                "billingContacts": [
+                    {"purposes": ["BILL_TO", "DUNNING"], "name": "Service comptable", "email": "factures@acme.example"},
+                    {"purposes": ["ACCOUNT"], "name": "Yao Kouassi", "email": "finance@acme.example"},
+                ],
+            }
+        )
 
     invoices = []
     months = _months_back(today, 12)
@@ -293,6 +305,7 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
     """
     from guichet.db import create_engine, session_factory
     from guichet.domain import models
+    from guichet.domain.billing_profiles.demo import seed_billing_demo
     from guichet.domain.clock import SystemClock
     from guichet.domain.feed.importer import import_feed
     from guichet.domain.feed.parse import parse_feed
@@ -309,6 +322,7 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
                 return False
             await import_feed(session, feed, now=now)
             await seed_demo_requests(session, files_dir=settings.files_dir, now=now)
+            await seed_billing_demo(session, now=now, today=today or clock.today())
             hashing = PasswordHashing(settings.password_hash_profile)
             people = (
                 await session.scalars(select(models.Person).where(models.Person.email.in_([e for e, _ in DEMO_LOGINS])))

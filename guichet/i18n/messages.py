@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from guichet.i18n import (
     catalogue_access,
     catalogue_auth,
+    catalogue_billing,
     catalogue_core,
     catalogue_graphql,
     catalogue_integrations,
@@ -35,6 +36,7 @@ for _area in (
     catalogue_graphql,
     catalogue_service_requests,
     catalogue_reporting,
+    catalogue_billing,
     catalogue_integrations,
 ):
     for _key, _texts in _area.MESSAGES.items():

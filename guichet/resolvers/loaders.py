@@ -18,11 +18,13 @@ from aiodataloader import DataLoader
 from sqlalchemy import select
 
 from guichet.domain import models
+from guichet.domain.billing_profiles.services import profiles_of
 from guichet.domain.contracts import queries as contract_queries
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
 from guichet.domain.models.service_requests import Attachment, ServiceRequestComment, ServiceRequestStatusChange
+from guichet.domain.pending_payments import queries as pending_queries
 from guichet.domain.service_requests import queries as service_request_queries
 from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
@@ -121,6 +123,43 @@ class ContactByIdLoader(_Loader):
                 )
             ).all()
         found = {c.id: (c, p) for c, p in rows}
+        return [found.get(k) for k in keys]
+
+
+class PaymentsByPendingPaymentIdLoader(_Loader):
+    """Payment rows by pending-payment id, unfiltered: PendingPayment.payments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[PaymentRow]]:
+        async with self.ctx.read() as session:
+            found = await pending_queries.payments_of_items(session, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
+class PendingPaymentsByPaymentIdLoader(_Loader):
+    """Pending-payment rows by payment id, unfiltered: Payment.pendingPayments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await pending_queries.items_of_payments(session, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
+class BillingProfileByAccountIdLoader(_Loader):
+    """Billing profiles by account id: a list of accounts' profiles costs four queries, not four per account."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        async with self.ctx.read() as session:
+            found = await profiles_of(session, list(keys))
+        return [found.get(k) for k in keys]
+
+
+class ReadableSavedPaymentMethodByIdLoader(_Loader):
+    """Live saved methods the viewer may read, by id: PendingPayment.failedPaymentMethod costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        from guichet.resolvers.billing_profiles import saved_methods_by_pk
+
+        found = await saved_methods_by_pk(self.ctx, list(keys))
         return [found.get(k) for k in keys]
 
 
@@ -246,6 +285,22 @@ class Loaders:
     @cached_property
     def contact_by_id(self) -> ContactByIdLoader:
         return ContactByIdLoader(self._ctx)
+
+    @cached_property
+    def readable_saved_payment_method_by_id(self) -> ReadableSavedPaymentMethodByIdLoader:
+        return ReadableSavedPaymentMethodByIdLoader(self._ctx)
+
+    @cached_property
+    def billing_profile_by_account_id(self) -> BillingProfileByAccountIdLoader:
+        return BillingProfileByAccountIdLoader(self._ctx)
+
+    @cached_property
+    def payments_by_pending_payment_id(self) -> PaymentsByPendingPaymentIdLoader:
+        return PaymentsByPendingPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def pending_payments_by_payment_id(self) -> PendingPaymentsByPaymentIdLoader:
+        return PendingPaymentsByPaymentIdLoader(self._ctx)
 
     @cached_property
     def contract_lines_by_contract_id(self) -> ContractLinesByContractIdLoader:

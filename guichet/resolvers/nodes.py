@@ -10,12 +10,14 @@ from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import from_global_id
 from guichet.resolvers import (
     api_keys,
+    billing_profiles,
     contracts,
     exports,
     invoices,
     members,
     organisations,
     payments,
+    pending_payments,
     schedules,
     service_requests,
 )
@@ -36,6 +38,8 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Invoice": invoices.readable_invoices,
     "Payment": payments.payments_by_pk,
     "Schedule": schedules.schedules_by_pk,
+    "PendingPayment": pending_payments.pending_payments_by_pk,
+    "SavedPaymentMethod": billing_profiles.saved_methods_by_pk,
     "ApiKey": api_keys.readable_keys,
     "Contract": contracts.contracts_by_pk,
     "BillingScheduleEntry": contracts.entries_by_pk,

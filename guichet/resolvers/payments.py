@@ -152,6 +152,7 @@ async def pay_invoices(
     idempotency_key: str,
     msisdn: str | None,
     card: CardDetails | None,
+    saved_payment_method_id: str | None = None,
 ) -> PaymentRow:
     """Pay the invoices within the decided INVOICES PAY scope; the payment as its payer sees it.
 
@@ -162,6 +163,9 @@ async def pay_invoices(
     decode_id(organisation_id, "Organisation", field=["input", "organisationId"])
     if decision is None:
         raise AccessDenied(Module.INVOICES, Action.PAY)
+    saved_pk = None
+    if saved_payment_method_id is not None:
+        saved_pk = decode_id(saved_payment_method_id, "SavedPaymentMethod", field=["input", "savedPaymentMethodId"])
     invoice_pks = [
         decode_id(gid, "Invoice", field=["input", "invoiceIds", str(index)]) for index, gid in enumerate(invoice_ids)
     ]
@@ -177,6 +181,7 @@ async def pay_invoices(
             idempotency_key=idempotency_key,
             msisdn=msisdn,
             card=card,
+            saved_payment_method_id=saved_pk,
         ),
         payer_contact_id=decision.membership.contact_id,
         pay_scope=decision.scope.account_filter,

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 import strawberry
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers.context import Info
-from guichet.schema.common import ServiceType
+from guichet.schema.common import Action, Module, ServiceType
 from guichet.schema.errors import refusals_as_errors
+from guichet.schema.permissions import decided, requires
 from guichet.schema.relay import Connection, Node
+
+if TYPE_CHECKING:
+    from guichet.schema.billing_profiles import BillingProfile
+
+BillingProfileRef = Annotated["BillingProfile", strawberry.lazy("guichet.schema.billing_profiles")]
+
+
+async def account_organisation(source: Any, info: Info, kwargs: dict[str, Any]) -> int | None:
+    """The field sits on a BillingAccount: its organisation."""
+    return int(source.organisation_id)
 
 
 @strawberry.type(description="A fleet line: a mobile number, a fixed line or an internet access.")
@@ -56,3 +69,15 @@ class BillingAccount(Node):
         with refusals_as_errors(info):
             page = await resolvers.account_lines(info.context, self.pk, first=first, after=after)
         return Connection.from_page(page, Line.from_row)
+
+    @strawberry.field(
+        description="How this account is billed and paid (module BILLING_PROFILE, READ).",
+        extensions=[requires(Module.BILLING_PROFILE, Action.READ, organisation=account_organisation)],
+    )
+    async def billing_profile(self, info: Info) -> BillingProfileRef:
+        from guichet.resolvers.billing_profiles import billing_profile
+        from guichet.schema.billing_profiles import BillingProfile
+
+        with refusals_as_errors(info):
+            view = await billing_profile(info.context, decision=decided(info), billing_account_id=self.pk)
+        return BillingProfile.of(view, info)

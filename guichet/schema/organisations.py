@@ -19,12 +19,14 @@ from guichet.resolvers import nodes as node_resolvers
 from guichet.resolvers import organisations as resolvers
 from guichet.resolvers import payment_reconciliations as reconciliation_resolvers
 from guichet.resolvers import payments as payment_resolvers
+from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
+from guichet.schema.billing_profiles import SavedPaymentMethod
 from guichet.schema.common import Action, Module, OrganisationKind
 from guichet.schema.contracts import (
     BillingScheduleEntry,
@@ -62,6 +64,12 @@ from guichet.schema.members import (
 )
 from guichet.schema.payment_reconciliations import PaymentReconciliationConnection, reconciliation_connection
 from guichet.schema.payments import Payment, PaymentConnection, PaymentFilter, payment_connection
+from guichet.schema.pending_payments import (
+    PendingPayment,
+    PendingPaymentConnection,
+    PendingPaymentFilter,
+)
+from guichet.schema.pending_payments import filter_values as pending_filter_values
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.reporting import SpendingDimension, SpendingRow
@@ -205,6 +213,32 @@ class Organisation(Node):
                 after=after,
             )
         return ScheduleConnection.from_page(page, Schedule.of)
+
+    @strawberry.field(
+        description="What waits to be paid beside invoices: orders, support renewals, failed automatic charges "
+        "(module INVOICES, READ; oldest first).",
+        extensions=[requires(Module.INVOICES, Action.READ)],
+    )
+    async def pending_payments(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PendingPaymentFilter | None = None,
+    ) -> PendingPaymentConnection:
+        statuses, kinds, account = pending_filter_values(filter)
+        with refusals_as_errors(info):
+            page = await pending_payment_resolvers.list_pending_payments(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                statuses=statuses,
+                kinds=kinds,
+                billing_account_id=account,
+                first=first,
+                after=after,
+            )
+        return PendingPaymentConnection.from_page(page, lambda row: PendingPayment.from_row(row, info))
 
     @strawberry.field(
         description="Contracts in the viewer's scope, oldest first (module CONTRACTS, READ).",
@@ -464,6 +498,8 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "ApiKey": lambda view, info: ApiKey.of(view, info.context.now()),
     "Contract": lambda view, info: Contract.from_view(view),
     "BillingScheduleEntry": lambda entry, info: BillingScheduleEntry.from_entry(entry),
+    "PendingPayment": PendingPayment.from_row,
+    "SavedPaymentMethod": SavedPaymentMethod.from_row,
     "ServiceRequest": lambda view, info: ServiceRequest.of(view),
     "ServiceRequestComment": lambda row, info: ServiceRequestComment.from_row(row),
     "Attachment": lambda row, info: Attachment.from_row(row),

@@ -31,8 +31,10 @@ from guichet.schema.support import SupportChannel
 
 if TYPE_CHECKING:
     from guichet.schema.invoices import Invoice
+    from guichet.schema.pending_payments import PendingPayment
 
 InvoiceRef = Annotated["Invoice", strawberry.lazy("guichet.schema.invoices")]
+PendingPaymentRef = Annotated["PendingPayment", strawberry.lazy("guichet.schema.pending_payments")]
 
 
 @strawberry.enum(description="How a payment is made.")
@@ -118,6 +120,13 @@ class Payment(Node):
 
         return [Invoice.from_view(v, info) for v in await resolvers.payment_invoices(info.context, self.pk)]
 
+    @strawberry.field(description="The pending payments this payment settles (empty for a payment of invoices only).")
+    async def pending_payments(self, info: Info) -> list[PendingPaymentRef]:
+        from guichet.resolvers.pending_payments import items_of_payment
+        from guichet.schema.pending_payments import PendingPayment
+
+        return [PendingPayment.from_row(row, info) for row in await items_of_payment(info.context, self.pk)]
+
 
 @strawberry.input(description="Which payments to list; each given list narrows the result.")
 class PaymentFilter:
@@ -155,6 +164,10 @@ class PayInvoicesInput:
         "+225 optional).",
     )
     card: CardInput | None = strawberry.field(default=None, description="CARD: the card to charge.")
+    saved_payment_method_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Pay with a saved card of the invoices' billing account instead of `card` (method CARD).",
+    )
 
 
 @strawberry.type(description="The outcome of payInvoices.")
@@ -182,6 +195,7 @@ class Mutation:
             idempotency_key=input.idempotency_key,
             msisdn=input.msisdn,
             card=input.card.to_details() if input.card is not None else None,
+            saved_payment_method_id=input.saved_payment_method_id,
         )
         return PayInvoicesPayload(payment=Payment.for_reader(row, info), errors=[])
 

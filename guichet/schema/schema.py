@@ -19,12 +19,14 @@ from guichet.execution.executor import FastExecutor
 from guichet.schema import (
     api_keys,
     auth,
+    billing_profiles,
     cost,
     exports,
     invoices,
     members_mutations,
     organisations,
     payments,
+    pending_payments,
     schedules,
     service_requests,
     support,
@@ -47,6 +49,8 @@ MUTATION_TYPES: tuple[type, ...] = (
     payments.Mutation,
     schedules.Mutation,
     exports.Mutation,
+    pending_payments.Mutation,
+    billing_profiles.Mutation,
     api_keys.Mutation,
     service_requests.Mutation,
 )

@@ -43,6 +43,11 @@ BOUNDED_LISTS = {
     "Contract.lines": "a contract's own product lines, loaded for the page in one statement",
     "Contract.recurringTotal": "one amount per (currency, frequency) of the contract's lines",
     "ExportJob.columns": "the fixed column names of the export's kind",
+    "BillingProfile.contacts": "an account's billing contacts, a handful by purpose",
+    "BillingProfile.paymentMethods": "an account's saved payment methods",
+    "BillingContact.purposes": "the BillingContactPurpose enum",
+    "Payment.pendingPayments": "the items one payment settles, chosen by the payer",
+    "PendingPayment.payments": "the payments that tried one item",
 }
 
 

@@ -31,6 +31,7 @@ from guichet.domain.contracts.feed import import_contracts
 from guichet.domain.feed.errors import FeedError
 from guichet.domain.feed.parse import (
     Feed,
+    FeedAccount,
     FeedContact,
     FeedInvoice,
     FeedOrganisation,
@@ -38,6 +39,7 @@ from guichet.domain.feed.parse import (
     parse_feed,
 )
 from guichet.domain.feed.roles import RoleKey, replace_contact_roles
+from guichet.domain.models.billing_profiles import BillingContact, BillingProfile
 from guichet.domain.money import Money
 from guichet.domain.schedules.feed import import_schedules
 from guichet.domain.service_requests.categories import import_category_settings
@@ -271,6 +273,52 @@ async def _upsert_organisation(
 # ---------------------------------------------------------------- billing accounts and lines
 
 
+async def _upsert_profile(
+    session: AsyncSession, org: models.Organisation, account: models.BillingAccount, feed_account: FeedAccount
+) -> None:
+    """The account's legal name, address and billing contacts, when the feed gives them (unchanged: no write)."""
+    if feed_account.legal_name is None and feed_account.address is None and feed_account.billing_contacts is None:
+        return
+    profile = await session.get(BillingProfile, account.id)
+    if profile is None:
+        profile = BillingProfile(billing_account_id=account.id, organisation_id=org.id, auto_pay=False)
+        session.add(profile)
+    if feed_account.legal_name is not None:
+        _set(profile, legal_name=feed_account.legal_name)
+    if feed_account.address is not None:
+        _set(profile, **feed_account.address)
+    if feed_account.billing_contacts is not None:
+        existing = (
+            (
+                await session.execute(
+                    select(BillingContact)
+                    .where(BillingContact.billing_account_id == account.id)
+                    .order_by(BillingContact.position)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        current = [(tuple(c.purposes.split(",")), c.name, c.email, c.phone) for c in existing]
+        if current != feed_account.billing_contacts:
+            for row in existing:
+                await session.delete(row)
+            await session.flush()
+            for position, (purposes, name, email, phone) in enumerate(feed_account.billing_contacts):
+                session.add(
+                    BillingContact(
+                        organisation_id=org.id,
+                        billing_account_id=account.id,
+                        position=position,
+                        purposes=",".join(purposes),
+                        name=name,
+                        email=email,
+                        phone=phone,
+                    )
+                )
+    await session.flush()
+
+
 async def _upsert_accounts(
     session: AsyncSession,
     record: FeedOrganisation,
@@ -293,6 +341,8 @@ async def _upsert_accounts(
         else:
             report.tallies["billing accounts"].count(created=False, changed=_set(account, name=feed_account.name))
     await session.flush()
+    for feed_account in record.accounts:
+        await _upsert_profile(session, org, accounts[feed_account.number], feed_account)
     for feed_account in record.accounts:
         account = accounts[feed_account.number]
         for feed_line in feed_account.lines:

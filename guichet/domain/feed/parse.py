@@ -44,6 +44,10 @@ class FeedAccount:
     number: str
     name: str
     lines: list[FeedLine]
+    # Billing profile (second part): None when the key is absent (then nothing is changed).
+    legal_name: str | None = None
+    address: dict[str, str | None] | None = None
+    billing_contacts: list[tuple[tuple[str, ...], str, str, str | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -251,7 +255,10 @@ ORG_FIELDS = (
     "serviceRequestCategories",
     "contracts",
 )
-ACCOUNT_FIELDS = ("number", "name", "lines")
+ACCOUNT_FIELDS = ("number", "name", "lines", "legalName", "address", "billingContacts")
+ADDRESS_FIELDS = ("line1", "line2", "city", "postalCode", "region", "country")
+BILLING_CONTACT_FIELDS = ("purposes", "name", "email", "phone")
+BILLING_PURPOSES = ("BILL_TO", "ACCOUNT", "DUNNING")
 LINE_FIELDS = ("number", "serviceType")
 CONTACT_FIELDS = ("email", "firstName", "lastName", "primaryAdmin", "roles")
 ROLE_FIELDS = ("role", "billingAccount")
@@ -360,7 +367,51 @@ def _account(raw: Any, path: str) -> FeedAccount:
     name = _text(record, "name", where)
     assert number is not None and name is not None
     lines = [_line(line, f"{path}.lines[{i}]") for i, line in enumerate(_list(record, "lines", where) or [])]
-    return FeedAccount(path=path, number=number, name=name, lines=lines)
+    address = None
+    if record.get("address") is not None:
+        raw_address = _record(record["address"], f"{path}.address", ADDRESS_FIELDS, None)
+        at = _label(f"{path}.address", key)
+        address = {
+            "line1": _text(raw_address, "line1", at),
+            "line2": _text(raw_address, "line2", at, required=False),
+            "city": _text(raw_address, "city", at, max_len=100),
+            "postal_code": _text(raw_address, "postalCode", at, required=False, max_len=20),
+            "region": _text(raw_address, "region", at, required=False, max_len=100),
+            "country": _text(raw_address, "country", at, max_len=2),
+        }
+        country = address["country"] or ""
+        if len(country) != 2 or not country.isalpha():
+            raise FeedError(at, "country must be a two-letter ISO code")
+        address["country"] = country.upper()
+    contacts = None
+    raw_contacts = _list(record, "billingContacts", where)
+    if raw_contacts is not None:
+        contacts = []
+        for i, raw_contact in enumerate(raw_contacts):
+            at = f"{path}.billingContacts[{i}]"
+            entry = _record(raw_contact, at, BILLING_CONTACT_FIELDS, None)
+            purposes = _list(entry, "purposes", at, required=True) or []
+            if not purposes or any(p not in BILLING_PURPOSES for p in purposes):
+                raise FeedError(at, f"purposes must be a non-empty list of {', '.join(BILLING_PURPOSES)}")
+            email = _text(entry, "email", at, max_len=320)
+            assert email is not None
+            if "@" not in email or " " in email:
+                raise FeedError(at, f"email {email!r} is not an e-mail address")
+            contact_name = _text(entry, "name", at)
+            assert contact_name is not None
+            ordered = tuple(p for p in BILLING_PURPOSES if p in purposes)
+            contacts.append((ordered, contact_name, email, _text(entry, "phone", at, required=False, max_len=30)))
+        if not any("BILL_TO" in c[0] for c in contacts):
+            raise FeedError(where, "billingContacts must name at least one BILL_TO contact")
+    return FeedAccount(
+        path=path,
+        number=number,
+        name=name,
+        lines=lines,
+        legal_name=_text(record, "legalName", where, required=False),
+        address=address,
+        billing_contacts=contacts,
+    )
 
 
 def _line(raw: Any, path: str) -> FeedLine:

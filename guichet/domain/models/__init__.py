@@ -37,18 +37,25 @@ __all__ = [
 
 # Area modules that register their tables on Base.metadata when imported.
 # Export jobs (reporting); ExportJob by name for the cross-tenant test.
+# Billing profiles (the SavedPaymentMethod node type by name, for the cross-tenant test).
 # API keys (ACCESS.md rule 14).
 from guichet.domain.models import api_keys as api_keys  # noqa: E402
+from guichet.domain.models import billing_profiles as billing_profiles  # noqa: E402
 
 # Contracts (the cross-tenant test looks node types up here).
 from guichet.domain.models import contracts as contracts  # noqa: E402
 from guichet.domain.models import exports as exports  # noqa: E402
 from guichet.domain.models import payments as payments  # noqa: E402
+
+# Pending payments (the PendingPayment node type by name, for the cross-tenant test).
+from guichet.domain.models import pending_payments as pending_payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
 from guichet.domain.models.api_keys import ApiKey as ApiKey  # noqa: E402
+from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
 from guichet.domain.models.exports import ExportJob as ExportJob  # noqa: E402
+from guichet.domain.models.pending_payments import PendingPayment as PendingPayment  # noqa: E402
 
 # The Schedule node type by name (the cross-tenant test looks node types up here).
 from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402

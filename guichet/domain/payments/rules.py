@@ -19,7 +19,7 @@ STATUSES = ("PENDING", "SUCCEEDED", "FAILED")
 PROVIDER_OF_METHOD = {"ORANGE_MONEY": "orange-money", "BANK_TRANSFER": "bank-transfer", "CARD": "card"}
 METHOD_OF_PROVIDER = {v: k for k, v in PROVIDER_OF_METHOD.items()}
 # Failure codes a PaymentFailure carries; anything else a provider says becomes provider_error.
-FAILURE_CODES = ("insufficient_funds", "card_declined", "cancelled", "expired", "provider_error")
+FAILURE_CODES = ("insufficient_funds", "card_declined", "card_expired", "cancelled", "expired", "provider_error")
 # How long a payment waits for its webhook before it expires and frees its invoices: an Orange
 # Money prompt is answered within minutes; a bank transfer takes days to arrive (settings:
 # GUICHET_PAYMENT_EXPIRY_SECONDS and GUICHET_BANK_TRANSFER_EXPIRY_DAYS). Cards never expire.

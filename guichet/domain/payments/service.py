@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guichet.domain import models
+from guichet.domain import models, pending_payments
 from guichet.domain.audit import record_event
 from guichet.domain.cards import CardDetails, StoredCard, validate_card
 from guichet.domain.errors import DomainError, ErrorCode
@@ -47,6 +47,7 @@ from guichet.domain.gateways.card import (
 from guichet.domain.gateways.orange_money import OrangeMoneyGateway, PendingRequest, SandboxOrangeMoneyGateway
 from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email
+from guichet.domain.models.billing_profiles import SavedPaymentMethod
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.payments import reconciliations
@@ -68,10 +69,16 @@ from guichet.domain.payments.rules import (
 )
 from guichet.domain.payments.webhooks import WebhookEvent as IncomingEvent
 from guichet.domain.payments.webhooks import WebhookRejected
+from guichet.domain.pending_payments.services import (
+    amount_without_invoice,
+    cancel_failed_charges_of_paid_invoices,
+    covers_pending_payments,
+)
 
 log = logging.getLogger("guichet.payments")
 
 OPERATION = "payInvoices"
+PENDING_OPERATION = "payPendingPayments"
 METHOD_WORDS = {"ORANGE_MONEY": "Orange Money", "BANK_TRANSFER": "bank transfer", "CARD": "card"}
 
 
@@ -101,6 +108,15 @@ class PayRequest:
     idempotency_key: str
     msisdn: str | None = None
     card: CardDetails | None = None
+    # payPendingPayments: the items, and per kind the accounts where the payer may PAY it.
+    pending_payment_ids: Sequence[int] = ()
+    pending_scopes: Mapping[str, frozenset[int] | None] = field(default_factory=dict)
+    # A saved card of the paid items' billing account, instead of `card`.
+    saved_payment_method_id: int | None = None
+
+    @property
+    def operation(self) -> str:
+        return PENDING_OPERATION if self.pending_payment_ids else OPERATION
 
 
 @dataclass(frozen=True)
@@ -178,7 +194,19 @@ async def pay_invoices(
     key = request.idempotency_key
     if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isprintable():
         raise DomainError(ErrorCode.VALIDATION, "idempotency_key_invalid", field=["input", "idempotencyKey"])
-    if not request.invoice_ids:
+    if request.pending_payment_ids:
+        if len(request.pending_payment_ids) > MAX_INVOICES_PER_PAYMENT:
+            raise DomainError(
+                ErrorCode.VALIDATION,
+                "invoice_ids_too_many",
+                field=["input", "pendingPaymentIds"],
+                params={"max": MAX_INVOICES_PER_PAYMENT},
+            )
+        if len(set(request.pending_payment_ids)) != len(request.pending_payment_ids):
+            raise DomainError(
+                ErrorCode.VALIDATION, "pending_payment_ids_repeated", field=["input", "pendingPaymentIds"]
+            )
+    elif not request.invoice_ids:
         raise DomainError(ErrorCode.VALIDATION, "invoice_ids_required", field=["input", "invoiceIds"])
     if len(request.invoice_ids) > MAX_INVOICES_PER_PAYMENT:
         raise DomainError(
@@ -193,20 +221,27 @@ async def pay_invoices(
         raise DomainError(ErrorCode.VALIDATION, field=["input", "method"])
     msisdn: str | None = None
     card: StoredCard | None = None
+    saved_account_id: int | None = None
+    if request.saved_payment_method_id is not None and request.method != "CARD":
+        raise DomainError(ErrorCode.VALIDATION, "saved_method_needs_card", field=["input", "savedPaymentMethodId"])
     if request.method == "ORANGE_MONEY":
         msisdn = normalise_msisdn(request.msisdn, field=["input", "msisdn"])
+    elif request.method == "CARD" and request.saved_payment_method_id is not None:
+        card, saved_account_id = await _saved_card(sessionmaker, request, now)
     elif request.method == "CARD":
         if request.card is None:
             raise DomainError(ErrorCode.VALIDATION, "card_required", field=["input", "card"])
         card = validate_card(request.card, today=now.date(), field=["input", "card"])
     fingerprint = request_fingerprint(
         secret,
-        OPERATION,
+        request.operation,
         {
             "organisation": request.organisation_id,
             "invoices": sorted(request.invoice_ids),
+            "pending": sorted(request.pending_payment_ids),
             "method": request.method,
             "msisdn": msisdn,
+            "saved": request.saved_payment_method_id,
             "card": None
             if request.card is None
             else [
@@ -231,9 +266,10 @@ async def pay_invoices(
                 now=now,
                 expiry_seconds=expiry_seconds,
                 bank_transfer_expiry_seconds=bank_transfer_expiry_seconds,
+                saved_account_id=saved_account_id,
             )
         except _KeyTaken:
-            replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now)
+            replay = await _replay(sessionmaker, payer_contact_id, key, fingerprint, now, request.operation)
             if replay is not None:
                 return replay
             # The key was freed meanwhile (the first attempt failed, or the key outlived 24 h).
@@ -268,6 +304,7 @@ async def _pay_once(
     now: datetime,
     expiry_seconds: int,
     bank_transfer_expiry_seconds: int,
+    saved_account_id: int | None = None,
 ) -> _Prepared:
     """Transaction 1: claim the key and the invoices, write the PENDING payment, and commit."""
     changes: list[Change] = []
@@ -277,7 +314,7 @@ async def _pay_once(
             organisation_id=request.organisation_id,
             contact_id=payer_contact_id,
             key=request.idempotency_key,
-            operation=OPERATION,
+            operation=request.operation,
             request_hash=fingerprint,
             created_at=now,
         )
@@ -287,13 +324,26 @@ async def _pay_once(
         except IntegrityError:
             raise _KeyTaken() from None
 
-        changes += await _expire_stale(session, request.invoice_ids, now)
+        claimed_items: pending_payments.services.Claimed | None = None
+        invoice_ids = list(request.invoice_ids)
+        if request.pending_payment_ids:
+            claimed_items = await pending_payments.claim_for_payment(
+                session,
+                organisation_id=request.organisation_id,
+                pending_payment_ids=request.pending_payment_ids,
+                scopes=dict(request.pending_scopes),
+                payment_id=None,
+                field=["input", "pendingPaymentIds"],
+                now=now,
+            )
+            invoice_ids = claimed_items.invoice_ids
+        changes += await _expire_stale(session, invoice_ids, now)
         rows = (
             (
                 await session.execute(
                     select(models.Invoice)
                     .where(
-                        models.Invoice.id.in_(request.invoice_ids),
+                        models.Invoice.id.in_(invoice_ids),
                         models.Invoice.organisation_id == request.organisation_id,
                     )
                     .execution_options(populate_existing=True)
@@ -303,19 +353,43 @@ async def _pay_once(
             .all()
         )
         by_id = {row.id: row for row in rows}
-        position = {invoice_id: index for index, invoice_id in enumerate(request.invoice_ids)}
-        for index, invoice_id in enumerate(request.invoice_ids):
+        # An item's invoice refused below is reported on the item (its position in the input).
+        if claimed_items is None:
+            position = {invoice_id: index for index, invoice_id in enumerate(invoice_ids)}
+            invoice_field = ["input", "invoiceIds"]
+            not_payable = ErrorCode.INVOICE_NOT_PAYABLE
+        else:
+            order = list(request.pending_payment_ids)
+            position = {i.invoice_id: order.index(i.id) for i in claimed_items.items if i.invoice_id is not None}
+            invoice_field = ["input", "pendingPaymentIds"]
+            not_payable = ErrorCode.PENDING_PAYMENT_NOT_PAYABLE
+        for invoice_id in invoice_ids:
             invoice = by_id.get(invoice_id)
-            if invoice is None or (pay_scope is not None and invoice.billing_account_id not in pay_scope):
-                raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invoiceIds", str(index)])
-        if len({row.currency for row in rows}) != 1:
-            raise DomainError(ErrorCode.VALIDATION, "payment_mixed_currencies", field=["input", "invoiceIds"])
-        for index, invoice_id in enumerate(request.invoice_ids):
+            scoped_out = claimed_items is None and pay_scope is not None
+            if invoice is None or (scoped_out and invoice.billing_account_id not in pay_scope):  # type: ignore[operator]
+                raise DomainError(ErrorCode.NOT_FOUND, field=[*invoice_field, str(position[invoice_id])])
+        currencies = {row.currency for row in rows} | {
+            i.currency for i in (claimed_items.items if claimed_items else [])
+        }
+        if len(currencies) != 1:
+            if claimed_items is not None:
+                raise DomainError(ErrorCode.CURRENCY_MISMATCH, field=invoice_field)
+            raise DomainError(ErrorCode.VALIDATION, "payment_mixed_currencies", field=invoice_field)
+        for invoice_id in invoice_ids:
             invoice = by_id[invoice_id]
             if invoice.amount_paid_minor >= invoice.total_minor or invoice.pending_payment_id is not None:
-                raise DomainError(ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(index)])
-        currency = rows[0].currency
-        amount = Money(sum(row.total_minor - row.amount_paid_minor for row in rows), currency)
+                raise DomainError(not_payable, field=[*invoice_field, str(position[invoice_id])])
+        accounts = {row.billing_account_id for row in rows} | {
+            i.billing_account_id for i in (claimed_items.items if claimed_items else [])
+        }
+        if saved_account_id is not None and accounts != {saved_account_id}:
+            # A saved method pays its own account's items only.
+            raise DomainError(ErrorCode.NOT_FOUND, field=["input", "savedPaymentMethodId"])
+        currency = currencies.pop()
+        without_invoice = sum(
+            i.amount_minor for i in (claimed_items.items if claimed_items else []) if i.invoice_id is None
+        )
+        amount = Money(sum(row.total_minor - row.amount_paid_minor for row in rows) + without_invoice, currency)
 
         payment = Payment(
             organisation_id=request.organisation_id,
@@ -350,9 +424,7 @@ async def _pay_once(
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                raise DomainError(
-                    ErrorCode.INVOICE_NOT_PAYABLE, field=["input", "invoiceIds", str(position[invoice.id])]
-                )
+                raise DomainError(not_payable, field=[*invoice_field, str(position[invoice.id])])
             session.add(
                 PaymentInvoice(
                     payment_id=payment.id,
@@ -361,6 +433,16 @@ async def _pay_once(
                     requested_minor=invoice.total_minor - invoice.amount_paid_minor,
                     amount_minor=0,
                 )
+            )
+        if claimed_items is not None:
+            await pending_payments.claim_for_payment(
+                session,
+                organisation_id=request.organisation_id,
+                pending_payment_ids=request.pending_payment_ids,
+                scopes=dict(request.pending_scopes),
+                payment_id=payment.id,
+                field=["input", "pendingPaymentIds"],
+                now=now,
             )
         claim.payment_id = payment.id
 
@@ -383,15 +465,49 @@ async def _pay_once(
             actor_contact_id=payer_contact_id,
             action="payment.created",
             summary=f"Payment {payment.reference} of {amount.format('en')} by {METHOD_WORDS[request.method]} "
-            f"for {len(rows)} invoice(s)",
+            f"for {len(rows)} invoice(s)"
+            + (f" and {len(request.pending_payment_ids)} pending payment(s)" if claimed_items else ""),
             subject_id=to_global_id("Payment", payment.id),
-            data={"reference": payment.reference, "method": request.method, "invoices": sorted(by_id)},
+            data={
+                "reference": payment.reference,
+                "method": request.method,
+                "invoices": sorted(by_id),
+                "pending_payments": sorted(request.pending_payment_ids),
+            },
         )
         await session.flush()
         changes.append(Change("payment", payment.id, request.organisation_id))
         changes += [Change("invoice", i, request.organisation_id) for i in sorted(by_id)]
         prepared = _Prepared(payment.id, payment.reference, amount, changes)
     return prepared
+
+
+async def _saved_card(
+    sessionmaker: async_sessionmaker[AsyncSession], request: PayRequest, now: datetime
+) -> tuple[StoredCard, int]:
+    """The saved card named by the request and its account.
+
+    Raise DomainError(NOT_FOUND) for a method unknown, removed, foreign or not a card, and
+    DomainError(CARD_INVALID, card_expired) for a card whose expiry has passed.
+    """
+    async with sessionmaker() as session:
+        row = (
+            await session.execute(
+                select(SavedPaymentMethod).where(
+                    SavedPaymentMethod.id == request.saved_payment_method_id,
+                    SavedPaymentMethod.organisation_id == request.organisation_id,
+                    SavedPaymentMethod.removed_at.is_(None),
+                    SavedPaymentMethod.type == "CARD",
+                )
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise DomainError(ErrorCode.NOT_FOUND, field=["input", "savedPaymentMethodId"])
+    assert row.card_brand and row.card_last4 and row.card_exp_month and row.card_exp_year
+    card = StoredCard(row.card_brand, row.card_last4, row.card_exp_month, row.card_exp_year)
+    if card.last_valid_day() < now.date():
+        raise DomainError(ErrorCode.CARD_INVALID, "card_expired", field=["input", "savedPaymentMethodId"])
+    return card, row.billing_account_id
 
 
 async def settle_card_payment(
@@ -436,7 +552,12 @@ async def settle_card_payment(
 
 
 async def _replay(
-    sessionmaker: async_sessionmaker[AsyncSession], contact_id: int, key: str, fingerprint: str, now: datetime
+    sessionmaker: async_sessionmaker[AsyncSession],
+    contact_id: int,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    operation: str = OPERATION,
 ) -> PayResult | None:
     """The first result for this key, or None when the key is free again (it may be retried)."""
     async with sessionmaker() as session, session.begin():
@@ -452,7 +573,7 @@ async def _replay(
                 delete(IdempotencyKey).where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
             )
             return None
-        if row.operation != OPERATION or row.request_hash != fingerprint or row.payment_id is None:
+        if row.operation != operation or row.request_hash != fingerprint or row.payment_id is None:
             raise DomainError(ErrorCode.IDEMPOTENCY_KEY_REUSED, field=["input", "idempotencyKey"])
         payment_id = row.payment_id
         method, status = (
@@ -526,7 +647,9 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         )
     ).all()
     numbers = {row[0]: row[3].number for row in covered}
-    for share in allocate(received_minor, [(r[0], r[1], r[2]) for r in covered]):
+    # Items without an invoice (renewals, orders) take their share first; such payments settle in full.
+    for_invoices = received_minor - await amount_without_invoice(session, payment_id=payment_id)
+    for share in allocate(for_invoices, [(r[0], r[1], r[2]) for r in covered]):
         paid = await session.execute(
             update(models.Invoice)
             .where(
@@ -549,6 +672,8 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
             .values(amount_minor=share.amount_minor)
             .execution_options(synchronize_session=False)
         )
+    await pending_payments.settle_for_payment(session, payment_id=payment_id, now=now)
+    await cancel_failed_charges_of_paid_invoices(session, invoice_ids=sorted(numbers), now=now)
     received = Money(received_minor, payment.currency)
     asked = Money(payment.amount_minor, payment.currency)
     await record_event(
@@ -600,6 +725,7 @@ async def _fail(
         .values(pending_payment_id=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    await pending_payments.release_for_payment(session, payment_id=payment_id, now=now)
     action = "payment.expired" if failure_code == "expired" else "payment.failed"
     await record_event(
         session,
@@ -693,6 +819,8 @@ async def apply_webhook(
                     raise WebhookRejected(400, "amount must be positive and at most the amount asked")
                 if received != payment.amount_minor and method != "BANK_TRANSFER":
                     raise WebhookRejected(400, "only bank transfers may settle a partial amount")
+                if received != payment.amount_minor and await covers_pending_payments(session, payment_id=payment.id):
+                    raise WebhookRejected(400, "a payment of pending payments settles in full only")
             record = WebhookEvent(
                 provider=provider,
                 dedup_key=event.dedup_key,

@@ -1,0 +1,1 @@
+"""Billing profiles: address, billing contacts by purpose, saved payment methods and auto-pay."""
