@@ -85,16 +85,15 @@ async def test_concurrent_deliveries_settle_once(gql, http, sessionmaker) -> Non
     )
 
     assert {r.status_code for r in responses} == {200}
-    assert sum(1 for r in responses if r.json()["applied"]) == 1
+    # Each distinct event applies at most once. A FAILED applied first is overturned by the
+    # provider's SUCCEEDED (money moved: the payment reopens), so the outcome is always SUCCEEDED.
+    assert sum(1 for r in responses if r.json()["applied"]) in {1, 2}
     snap = await snapshot(sessionmaker)
-    assert snap.payments[0][1] in {"SUCCEEDED", "FAILED"}
+    assert snap.payments[0][1] == "SUCCEEDED"
     async with sessionmaker() as session:
         events = (await session.execute(select(func.count()).select_from(WebhookEvent))).scalar_one()
     assert events == 2  # one per distinct event; the 18 replays stored nothing
-    if snap.payments[0][1] == "SUCCEEDED":
-        assert [i[1:] for i in snap.invoices] == [(25000, None), (30000, None)]
-    else:
-        assert [i[1:] for i in snap.invoices] == [(0, None), (0, None)]
+    assert [i[1:] for i in snap.invoices] == [(25000, None), (30000, None)]
 
 
 async def test_twenty_identical_card_requests_charge_once_and_all_answer_the_outcome(app, gql, sessionmaker) -> None:
