@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from guichet.domain import models
 from guichet.domain.ids import to_global_id
+from guichet.execution.executor import verification_rerun
 from tests.factories import make_account, make_invoice, make_line, make_member, make_organisation
 
 SPENDING = """
@@ -130,7 +131,8 @@ async def test_spending_is_one_statement(gql, sessionmaker, app) -> None:
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
+        if not verification_rerun():  # the suite's differential re-execution is not the request's cost
+            statements.append(statement)
 
     engine = app.state.guichet.engine.sync_engine
     event.listen(engine, "before_cursor_execute", count)
