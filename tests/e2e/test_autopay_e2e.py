@@ -3,19 +3,25 @@ contact is e-mailed over real SMTP, and finance pays the FAILED_CHARGE with a ne
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
 from guichet.domain.ids import to_global_id
-from tests.conftest import POSTGRES_URL
-from tests.e2e.support import Mailbox, Server, guichet_env, plain_text, run_guichet, running_server, smtp_server
+from tests.e2e.support import (
+    Mailbox,
+    Server,
+    guichet_env,
+    migrated_database,
+    plain_text,
+    run_guichet,
+    running_server,
+    smtp_server,
+)
 from tests.factories_billing_profiles import make_profile, save_card
 from tests.factories_payments import PayWorld, make_pay_world
 
@@ -32,26 +38,11 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    from tests.conftest import _pg_execute
-
     folder = Path(tmp_path_factory.mktemp("e2e-autopay"))
-    name = None
-    if POSTGRES_URL:
-        name = f"guichet_e2e_ap_{uuid.uuid4().hex[:10]}"
-        _pg_execute(f'CREATE DATABASE "{name}"')
-        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
-    try:
-        with smtp_server() as (smtp_port, mailbox):
-            env = guichet_env(database_url, {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"})
-            upgraded = run_guichet("db", "upgrade", env=env)
-            assert upgraded.returncode == 0, upgraded.stderr
-            with running_server(env) as server:
-                yield Setup(server, mailbox, database_url, env)
-    finally:
-        if name:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_database("ap", folder) as database_url, smtp_server() as (smtp_port, mailbox):
+        env = guichet_env(database_url, {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"})
+        with running_server(env) as server:
+            yield Setup(server, mailbox, database_url, env)
 
 
 async def _given(database_url: str) -> PayWorld:

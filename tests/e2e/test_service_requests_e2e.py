@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,19 +15,18 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import update
-from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
 from guichet.domain.models.service_requests import ServiceRequest
 from guichet.domain.payments.webhooks import signature_header
 from guichet.domain.service_requests import links
-from tests.conftest import POSTGRES_URL
 from tests.e2e.support import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     Mailbox,
     Server,
     guichet_env,
+    migrated_database,
     plain_text,
     run_guichet,
     running_server,
@@ -50,29 +48,14 @@ class Setup:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    from tests.conftest import _pg_execute
-
     folder = Path(tmp_path_factory.mktemp("e2e-sr"))
-    name = None
-    if POSTGRES_URL:
-        name = f"guichet_e2e_sr_{uuid.uuid4().hex[:10]}"
-        _pg_execute(f'CREATE DATABASE "{name}"')
-        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
-    try:
-        with smtp_server() as (smtp_port, mailbox):
-            env = guichet_env(
-                database_url,
-                {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "GUICHET_FILES_DIR": str(folder / "files")},
-            )
-            upgraded = run_guichet("db", "upgrade", env=env)
-            assert upgraded.returncode == 0, upgraded.stderr
-            with running_server(env) as server:
-                yield Setup(server, mailbox, database_url, env)
-    finally:
-        if name:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_database("sr", folder) as database_url, smtp_server() as (smtp_port, mailbox):
+        env = guichet_env(
+            database_url,
+            {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "GUICHET_FILES_DIR": str(folder / "files")},
+        )
+        with running_server(env) as server:
+            yield Setup(server, mailbox, database_url, env)
 
 
 async def _in_database(setup: Setup, work: Any) -> Any:
