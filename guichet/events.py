@@ -5,7 +5,7 @@ PostgreSQL, Redis pub/sub when settings.redis_url is set (it wins), in-process o
 (SQLite, one process). Either way every process fans a message out to its own local
 subscribers, so a webhook received by one process reaches a subscriber of another.
 
-Messages carry only kinds and ids ({"kind": "payment"|"invoice"|"service_request"|"export", "id", "org"}): subscribers
+Messages carry only kinds and ids ({"kind": "payment"|"invoice"|"service_request"|"order"|"export", "id", "org"}): subscribers
 reload what they may read, with their own permissions, when a message arrives. Publishing never
 fails the caller (its transaction is already committed): a lost message is logged.
 """
@@ -48,6 +48,10 @@ def service_requests_topic(organisation_id: int) -> str:
     return f"org-service-requests:{organisation_id}"
 
 
+def orders_topic(organisation_id: int) -> str:
+    return f"org-orders:{organisation_id}"
+
+
 def export_topic(export_id: int) -> str:
     return f"export:{export_id}"
 
@@ -63,6 +67,8 @@ def _topic(message: dict[str, Any]) -> str | None:
         return invoices_topic(int(message["org"]))
     if message.get("kind") == "service_request":
         return service_requests_topic(int(message["org"]))
+    if message.get("kind") == "order":
+        return orders_topic(int(message["org"]))
     if message.get("kind") == "export":
         return export_topic(int(message["id"]))
     return None

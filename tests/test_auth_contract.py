@@ -27,6 +27,7 @@ PUBLIC = {
     ("Subscription", "invoiceUpdated"): "authenticated at connection, authorised per event",
     ("Subscription", "exportUpdated"): "authenticated at connection, only the viewer's own exports",
     ("Subscription", "serviceRequestUpdated"): "authenticated at connection, authorised per event",
+    ("Subscription", "orderUpdated"): "authenticated at connection, ORDERS READ asked at start and per event",
 }
 
 

@@ -20,6 +20,7 @@ from guichet.i18n import (
     catalogue_reporting,
     catalogue_schedules,
     catalogue_service_requests,
+    catalogue_shop,
 )
 
 SUPPORTED = ("en", "fr")
@@ -35,6 +36,7 @@ for _area in (
     catalogue_schedules,
     catalogue_graphql,
     catalogue_service_requests,
+    catalogue_shop,
     catalogue_reporting,
     catalogue_billing,
     catalogue_integrations,

@@ -30,6 +30,7 @@ from guichet.policies.rules import ContactAccess
 from guichet.policies.store import load_access
 from guichet.resolvers import contracts, invoices, payments, service_requests
 from guichet.resolvers.pagination import Page
+from guichet.resolvers.shop_loaders import ShopLoaders
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -340,6 +341,10 @@ class Loaders:
     @cached_property
     def readable_service_request_by_id(self) -> ReadableServiceRequestByIdLoader:
         return ReadableServiceRequestByIdLoader(self._ctx)
+
+    @cached_property
+    def shop(self) -> ShopLoaders:
+        return ShopLoaders(self._ctx)
 
 
 class Deferred:

@@ -20,6 +20,7 @@ from guichet.resolvers import (
     pending_payments,
     schedules,
     service_requests,
+    shop,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "ServiceRequestComment": service_requests.comments_by_pk,
     "Attachment": service_requests.attachments_by_pk,
     "ExportJob": exports.exports_by_pk,
+    "Offering": shop.offerings_by_pk,
+    "Cart": shop.carts_by_pk,
+    "Order": shop.orders_by_pk,
 }
 
 

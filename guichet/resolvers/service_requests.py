@@ -302,6 +302,7 @@ class NewRequestInput:
     invoice_id: str | None
     related_request_id: str | None
     attachment_ids: Sequence[str]
+    order_id: str | None = None
 
 
 def _pks(ids: Sequence[str], type_name: str, name: str) -> list[int]:
@@ -329,6 +330,7 @@ async def create_service_request(ctx: Context, *, decision: Decision | None, new
         billing_account_id=_pk(new.billing_account_id, "BillingAccount", "billingAccountId"),
         line_ids=tuple(_pks(new.line_ids, "Line", "lineIds")),
         invoice_id=_pk(new.invoice_id, "Invoice", "invoiceId"),
+        order_id=_pk(new.order_id, "Order", "orderId"),
         related_request_id=_pk(new.related_request_id, "ServiceRequest", "relatedRequestId"),
         attachment_ids=tuple(_pks(new.attachment_ids, "Attachment", "attachmentIds")),
     )

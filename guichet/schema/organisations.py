@@ -23,6 +23,7 @@ from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
+from guichet.resolvers import shop as shop_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
@@ -81,6 +82,18 @@ from guichet.schema.service_requests import (
     ServiceRequestConnection,
     ServiceRequestFilter,
     service_request_connection,
+)
+from guichet.schema.shop import (
+    Cart,
+    Offering,
+    OfferingConnection,
+    OfferingFilter,
+    Order,
+    OrderApprovalPolicy,
+    OrderConnection,
+    OrderFilter,
+    order_connection,
+    order_criteria,
 )
 
 
@@ -414,6 +427,70 @@ class Organisation(Node):
         return service_request_connection(page)
 
     @strawberry.field(
+        description="The catalogue this organisation may order from, unavailable items included (module SHOP, READ).",
+        extensions=[requires(Module.SHOP, Action.READ)],
+    )
+    async def offerings(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: OfferingFilter | None = None,
+    ) -> OfferingConnection:
+        with refusals_as_errors(info):
+            decision_of(info)
+            page = await shop_resolvers.list_offerings(
+                info.context,
+                organisation_id=self.pk,
+                kinds=[k.value for k in filter.kind or ()] if filter is not None else [],
+                search=filter.search if filter is not None else None,
+                first=first,
+                after=after,
+            )
+        return OfferingConnection.from_page(page, Offering.from_row)
+
+    @strawberry.field(
+        description="The viewer's active cart, if any (module SHOP, READ).",
+        extensions=[requires(Module.SHOP, Action.READ)],
+    )
+    async def cart(self, info: Info) -> Cart | None:
+        with refusals_as_errors(info):
+            found = await shop_resolvers.viewer_cart(info.context, decision=decision_of(info))
+        return Cart.of(found) if found is not None else None
+
+    @strawberry.field(
+        description="The organisation's approval rule for orders; null: none set (module ORDERS, READ).",
+        extensions=[requires(Module.ORDERS, Action.READ)],
+    )
+    async def order_approval_policy(self, info: Info) -> OrderApprovalPolicy | None:
+        with refusals_as_errors(info):
+            decision_of(info)
+            row = await shop_resolvers.approval_policy(info.context, organisation_id=self.pk)
+        return OrderApprovalPolicy.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="Orders of the viewer's scope, shop and back office, newest first (module ORDERS, READ).",
+        extensions=[requires(Module.ORDERS, Action.READ)],
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: OrderFilter | None = None,
+    ) -> OrderConnection:
+        with refusals_as_errors(info):
+            page = await shop_resolvers.list_orders(
+                info.context,
+                organisation_id=self.pk,
+                decision=decision_of(info),
+                criteria=order_criteria(filter),
+                first=first,
+                after=after,
+            )
+        return order_connection(page)
+
+    @strawberry.field(
         description="Invoiced, paid and due amounts grouped as asked (REPORTS READ), within the viewer's scope.",
         extensions=[requires(Module.REPORTS, Action.READ)],
     )
@@ -504,6 +581,9 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "ServiceRequestComment": lambda row, info: ServiceRequestComment.from_row(row),
     "Attachment": lambda row, info: Attachment.from_row(row),
     "ExportJob": ExportJob.from_row,
+    "Offering": lambda row, info: Offering.from_row(row),
+    "Cart": lambda found, info: Cart.of(found),
+    "Order": lambda view, info: Order.of(view),
 }
 
 

@@ -24,7 +24,9 @@ from guichet.schema.relay import Connection, Node
 if TYPE_CHECKING:
     from guichet.schema.billing_profiles import SavedPaymentMethod
     from guichet.schema.invoices import Invoice
+    from guichet.schema.shop import Order
 
+OrderRef = Annotated["Order", strawberry.lazy("guichet.schema.shop")]
 InvoiceRef = Annotated["Invoice", strawberry.lazy("guichet.schema.invoices")]
 SavedPaymentMethodRef = Annotated["SavedPaymentMethod", strawberry.lazy("guichet.schema.billing_profiles")]
 
@@ -70,6 +72,7 @@ class PendingPayment(Node):
     billing_account_pk: strawberry.Private[int]
     invoice_pk: strawberry.Private[int | None]
     failed_method_pk: strawberry.Private[int | None]
+    order_pk: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: PendingPaymentRow, info: Info) -> PendingPayment:
@@ -92,12 +95,22 @@ class PendingPayment(Node):
             billing_account_pk=row.billing_account_id,
             invoice_pk=row.invoice_id,
             failed_method_pk=row.failed_payment_method_id,
+            order_pk=row.order_id,
         )
 
     @strawberry.field(description="The billing account it is charged to.")
     async def billing_account(self, info: Info) -> BillingAccount:
         row = await info.context.loaders.billing_account_by_id.load(self.billing_account_pk)
         return BillingAccount.from_row(row)
+
+    @strawberry.field(description="ORDER: the order awaiting payment (if the viewer may read it: ORDERS READ).")
+    async def order(self, info: Info) -> OrderRef | None:
+        from guichet.schema.shop import Order
+
+        if self.order_pk is None:
+            return None
+        view = await info.context.loaders.shop.readable_order_by_id.load(self.order_pk)
+        return Order.of(view) if view is not None else None
 
     @strawberry.field(
         description="FAILED_CHARGE: the invoice whose automatic charge failed (if the viewer may read it)."

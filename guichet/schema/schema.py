@@ -29,6 +29,7 @@ from guichet.schema import (
     pending_payments,
     schedules,
     service_requests,
+    shop,
     support,
 )
 from guichet.schema.arguments import describe_arguments
@@ -53,8 +54,14 @@ MUTATION_TYPES: tuple[type, ...] = (
     billing_profiles.Mutation,
     api_keys.Mutation,
     service_requests.Mutation,
+    shop.Mutation,
 )
-SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription, exports.Subscription)
+SUBSCRIPTION_TYPES: tuple[type, ...] = (
+    payments.Subscription,
+    service_requests.Subscription,
+    exports.Subscription,
+    shop.Subscription,
+)
 
 
 class CloseRequestSession(SchemaExtension):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -34,6 +34,11 @@ from guichet.schema.payloads import payload_mutation
 from guichet.schema.payments import _stream_error
 from guichet.schema.permissions import decided, described, input_object, input_organisation, requires
 from guichet.schema.relay import Connection, Node
+
+if TYPE_CHECKING:
+    from guichet.schema.shop import Order
+
+OrderRef = Annotated["Order", strawberry.lazy("guichet.schema.shop")]
 
 _READ = (Module.SERVICE_REQUESTS, Action.READ)
 _WRITE = (Module.SERVICE_REQUESTS, Action.WRITE)
@@ -216,6 +221,7 @@ class ServiceRequest(Node):
     invoice_id: strawberry.Private[int | None]
     related_request_id: strawberry.Private[int | None]
     created_by_contact_id: strawberry.Private[int | None]
+    order_id: strawberry.Private[int | None]
 
     @classmethod
     def of(cls, view: resolvers.RequestView) -> ServiceRequest:
@@ -257,6 +263,7 @@ class ServiceRequest(Node):
             invoice_id=row.invoice_id,
             related_request_id=row.related_request_id,
             created_by_contact_id=row.created_by_contact_id,
+            order_id=row.order_id,
         )
 
     @strawberry.field(description="The billing account it is about; null for a request of the whole organisation.")
@@ -276,6 +283,15 @@ class ServiceRequest(Node):
             return None
         view = await info.context.loaders.readable_invoice_by_id.load(self.invoice_id)
         return Invoice.from_view(view, info) if view is not None else None
+
+    @strawberry.field(description="The order it is about, if the viewer may read it (ORDERS READ).")
+    async def order(self, info: Info) -> OrderRef | None:
+        from guichet.schema.shop import Order
+
+        if self.order_id is None:
+            return None
+        view = await info.context.loaders.shop.readable_order_by_id.load(self.order_id)
+        return Order.of(view) if view is not None else None
 
     @strawberry.field(description="The earlier request this one follows up, if the viewer may read it.")
     async def related_request(self, info: Info) -> ServiceRequest | None:
@@ -373,6 +389,9 @@ class CreateServiceRequestInput:
     )
     invoice_id: strawberry.ID | None = strawberry.field(
         default=None, description="An invoice of the billing account (required for BILLING_CLAIM)."
+    )
+    order_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An order of the billing account the request is about (ORDERS READ)."
     )
     related_request_id: strawberry.ID | None = strawberry.field(
         default=None, description="An earlier request this one follows up (a final request is never reopened)."
@@ -491,6 +510,7 @@ class Mutation:
                 billing_account_id=input.billing_account_id,
                 line_ids=input.line_ids or [],
                 invoice_id=input.invoice_id,
+                order_id=input.order_id,
                 related_request_id=input.related_request_id,
                 attachment_ids=input.attachment_ids or [],
             ),

@@ -51,6 +51,9 @@ from guichet.domain.models import payments as payments  # noqa: E402
 from guichet.domain.models import pending_payments as pending_payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
+
+# The shop and orders (Offering and Order node types by name, for the cross-tenant test).
+from guichet.domain.models import shop as shop  # noqa: E402
 from guichet.domain.models.api_keys import ApiKey as ApiKey  # noqa: E402
 from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
@@ -64,3 +67,5 @@ from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402
 from guichet.domain.models.service_requests import Attachment as Attachment  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequest as ServiceRequest  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequestComment as ServiceRequestComment  # noqa: E402
+from guichet.domain.models.shop import Offering as Offering  # noqa: E402
+from guichet.domain.models.shop import Order as Order  # noqa: E402

@@ -37,7 +37,7 @@ class ServiceRequest(Base):
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     invoice_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("invoices.id"))
-    # Orders and contracts are other areas' tables; kept as plain ids until they exist.
+    # Orders and contracts are other areas' tables: plain ids, checked by the service.
     order_id: Mapped[int | None] = mapped_column(BigId)
     contract_id: Mapped[int | None] = mapped_column(BigId)
     related_request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("service_requests.id"))

@@ -20,6 +20,7 @@ from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.models.pending_payments import PaymentPendingPayment, PendingPayment
 from guichet.domain.money import Money
 from guichet.domain.pending_payments.rules import KINDS, PAYABLE_KINDS
+from guichet.domain.shop.settlement import acknowledge_paid_order
 
 
 async def open_pending_payment(
@@ -169,7 +170,7 @@ async def settle(session: AsyncSession, *, item: PendingPayment, payment_id: int
       allocation; the item is PAID once that invoice is (it goes back to DUE otherwise).
     - RENEWAL: the contracts area replaces this branch by a call into domain/contracts that
       extends the contract's endDate and renewalNoticeDate by 12 months.
-    - ORDER: the shop area acknowledges the order here.
+    - ORDER: its order leaves AWAITING_PAYMENT for ACKNOWLEDGED (domain/shop/settlement).
     Kinds outside PAYABLE_KINDS are refused before any money moves (claim_for_payment), so
     reaching their branch is an invariant violation.
     """
@@ -185,6 +186,9 @@ async def settle(session: AsyncSession, *, item: PendingPayment, payment_id: int
         if invoice.amount_paid_minor < invoice.total_minor:
             await _release(session, item.id, payment_id, now)
             return False
+    elif item.kind == "ORDER":
+        assert item.order_id is not None
+        await acknowledge_paid_order(session, order_id=item.order_id, now=now)
     else:
         raise RuntimeError(f"pending payment {item.id}: no area settles {item.kind} yet")
     moved = await session.execute(

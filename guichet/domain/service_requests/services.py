@@ -34,6 +34,7 @@ from guichet.domain.models.service_requests import (
     ServiceRequestLine,
     ServiceRequestStatusChange,
 )
+from guichet.domain.models.shop import Order
 from guichet.domain.service_requests import attachments, notify, sla
 from guichet.domain.service_requests.categories import Category, Priority, category_of
 from guichet.domain.service_requests.transitions import (
@@ -314,7 +315,7 @@ async def _previous(session: AsyncSession, actor: Actor, key: str, request_hash:
 async def _resolve_links(session: AsyncSession, actor: Actor, new: NewRequest) -> tuple[int | None, list[int]]:
     """The billing account and lines of a new request, all inside the actor's scope.
 
-    Raise DomainError(NOT_FOUND) on the field naming an account, line, invoice or related
+    Raise DomainError(NOT_FOUND) on the field naming an account, line, invoice, order or related
     request outside the organisation or the scope, or on another account than the request's.
     """
     account_id = new.billing_account_id
@@ -362,6 +363,18 @@ async def _resolve_links(session: AsyncSession, actor: Actor, new: NewRequest) -
             account_id = invoice_account
         if invoice_account is None or invoice_account != account_id or not _in_scope(actor, invoice_account):
             raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invoiceId"])
+    if new.order_id is not None:
+        order_account = (
+            await session.execute(
+                select(Order.billing_account_id).where(
+                    Order.id == new.order_id, Order.organisation_id == actor.organisation_id
+                )
+            )
+        ).scalar_one_or_none()
+        if account_id is None and order_account is not None:
+            account_id = order_account
+        if order_account is None or order_account != account_id or not _in_scope(actor, order_account):
+            raise DomainError(ErrorCode.NOT_FOUND, field=["input", "orderId"])
     if new.related_request_id is not None:
         await _visible_related(session, actor, new.related_request_id)
     if account_id is None and actor.account_ids is not None:

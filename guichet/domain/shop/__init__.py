@@ -1,0 +1,1 @@
+"""The online shop (catalogue, carts, checkout) and the orders of both portals."""
