@@ -41,6 +41,7 @@ from guichet.web import contracts as contract_routes
 from guichet.web import downloads, health, links, request_json, static, webhooks
 from guichet.web import exports as export_routes
 from guichet.web import metrics as metrics_routes
+from guichet.web import orders as order_routes
 from guichet.web import service_requests as service_request_routes
 from guichet.web.metrics import Metrics
 from guichet.web.middleware import GuichetHTTPMiddleware
@@ -191,6 +192,7 @@ def area_routes() -> list[BaseRoute]:
         *webhooks.routes(),
         *links.routes(),
         *service_request_routes.routes(),
+        *order_routes.routes(),
         *contract_routes.routes(),
         *export_routes.routes(),
     ]

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from guichet.cli import documents, feed, jobs_billing, jobs_payments, jobs_schedules, jobs_service_requests
+from guichet.cli import (
+    documents,
+    feed,
+    jobs_billing,
+    jobs_payments,
+    jobs_schedules,
+    jobs_service_requests,
+    jobs_shop,
+)
 from guichet.domain import support
 from guichet.settings import SettingsError, database_url, load_settings
 
@@ -146,6 +154,7 @@ feed.register(cli, jobs)  # guichet import
 jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
 jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
 jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
+jobs_shop.register(cli, jobs)  # guichet jobs expire-carts
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
 documents.register(cli)  # guichet documents import
 

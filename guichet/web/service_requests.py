@@ -55,7 +55,7 @@ def file_store(state: AppState) -> FileStore:
     return FileStore(Path(state.settings.files_dir))
 
 
-def _uow(state: AppState) -> UnitOfWork:
+def unit_of_work(state: AppState) -> UnitOfWork:
     """One unit of work per call: a fresh session in a transaction committed once."""
 
     @asynccontextmanager
@@ -72,7 +72,7 @@ async def back_office_webhook(request: Request) -> JSONResponse:
         body = await read_capped(request)
         verify_signature(request.headers.get(SIGNATURE_HEADER), body, state.settings.webhook_secret, state.clock.now())
         event = parse_support_event(body)
-        outcome = await apply_support_event(_uow(state), event=event, now=state.clock.now())
+        outcome = await apply_support_event(unit_of_work(state), event=event, now=state.clock.now())
     except WebhookRejected as rejected:
         log.warning(
             "back-office webhook refused status=%s reason=%s",
@@ -114,7 +114,7 @@ async def upload(request: Request) -> Response:
     data = await request.body()
     try:
         stored = await attachments.store_upload(
-            _uow(state),
+            unit_of_work(state),
             store=file_store(state),
             grant=grant,
             declared_type=request.headers.get("content-type"),
@@ -133,7 +133,7 @@ async def download(request: Request) -> Response:
     grant = links.verify(state.settings.secret_key, links.DOWNLOAD, request.path_params["token"], state.clock.now())
     found = None
     if grant is not None:
-        found = await attachments.readable_file(_uow(state), store=file_store(state), grant=grant)
+        found = await attachments.readable_file(unit_of_work(state), store=file_store(state), grant=grant)
     if found is None:
         return PlainTextResponse("Forbidden", status_code=403, headers=_NO_STORE)
     attachment, data = found
