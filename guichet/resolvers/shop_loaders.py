@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from aiodataloader import DataLoader
 
+from guichet.domain.models.pending_payments import PendingPayment
 from guichet.domain.models.shop import Offering, OfferingPrice, OrderItem, OrderStatusChange, Shipment
 from guichet.domain.shop import catalogue, queries
-from guichet.resolvers import shop
+from guichet.resolvers import pending_payments, shop
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -79,6 +80,14 @@ class PendingPaymentIdByOrderIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class ReadablePendingPaymentByIdLoader(_Loader):
+    """Pending payments the viewer may read, by id: Order.pendingPayment costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[PendingPayment | None]:
+        found = await pending_payments.pending_payments_by_pk(self.ctx, list(keys))
+        return [found.get(k) for k in keys]
+
+
 class ReadableOrderByIdLoader(_Loader):
     """Orders the viewer may read, by id (None otherwise): PendingPayment.order, ServiceRequest.order."""
 
@@ -116,6 +125,10 @@ class ShopLoaders:
     @cached_property
     def pending_payment_id_by_order_id(self) -> PendingPaymentIdByOrderIdLoader:
         return PendingPaymentIdByOrderIdLoader(self._ctx)
+
+    @cached_property
+    def readable_pending_payment_by_id(self) -> ReadablePendingPaymentByIdLoader:
+        return ReadablePendingPaymentByIdLoader(self._ctx)
 
     @cached_property
     def readable_order_by_id(self) -> ReadableOrderByIdLoader:

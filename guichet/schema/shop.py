@@ -29,7 +29,6 @@ from guichet.domain.models.shop import Shipment as ShipmentRow
 from guichet.domain.shop.catalogue import FREQUENCIES
 from guichet.domain.shop.orders import CartDescription, PricedCartItem
 from guichet.policies.authz import AccessDenied, NotAuthenticated
-from guichet.resolvers import pending_payments as resolvers_pending
 from guichet.resolvers import shop as resolvers
 from guichet.resolvers.context import Info
 from guichet.resolvers.pagination import Page
@@ -444,8 +443,7 @@ class Order(Node):
         item_pk = await info.context.loaders.shop.pending_payment_id_by_order_id.load(self.pk)
         if item_pk is None:
             return None
-        rows = await resolvers_pending.pending_payments_by_pk(info.context, [item_pk])
-        row = rows.get(item_pk)
+        row = await info.context.loaders.shop.readable_pending_payment_by_id.load(item_pk)
         return PendingPayment.from_row(row, info) if row is not None else None
 
     @strawberry.field(description="Its parcels, with carrier and tracking link.")

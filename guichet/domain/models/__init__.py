@@ -67,5 +67,6 @@ from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402
 from guichet.domain.models.service_requests import Attachment as Attachment  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequest as ServiceRequest  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequestComment as ServiceRequestComment  # noqa: E402
+from guichet.domain.models.shop import Cart as Cart  # noqa: E402
 from guichet.domain.models.shop import Offering as Offering  # noqa: E402
 from guichet.domain.models.shop import Order as Order  # noqa: E402
