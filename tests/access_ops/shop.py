@@ -53,16 +53,18 @@ async def _offering(session: Any, world: World) -> Offering:
 async def _cart(session: Any, world: World) -> tuple[Cart, CartItem]:
     """The actor's cart with two SIMs (the checkout's expectedTotal is 2000)."""
     offering = await _offering(session, world)
-    cart = Cart(
-        organisation_id=world.org.id,
-        contact_id=world.actor.contact_id,
-        billing_account_id=world.account.id,
-        status="ACTIVE",
-        created_at=TEST_NOW,
-        touched_at=TEST_NOW,
-    )
-    session.add(cart)
-    await session.flush()
+    cart = world.extra.get("cart")  # one ACTIVE cart per contact: setups sharing a world share it
+    if cart is None:
+        cart = Cart(
+            organisation_id=world.org.id,
+            contact_id=world.actor.contact_id,
+            billing_account_id=world.account.id,
+            status="ACTIVE",
+            created_at=TEST_NOW,
+            touched_at=TEST_NOW,
+        )
+        session.add(cart)
+        await session.flush()
     item = CartItem(organisation_id=world.org.id, cart_id=cart.id, offering_id=offering.id, quantity=2)
     session.add(item)
     await session.flush()
@@ -102,15 +104,17 @@ async def _catalogue(session: Any, world: World) -> dict[str, Any]:
 
 async def _orders(session: Any, world: World) -> dict[str, Any]:
     order = await _order(session, world)
-    session.add(
-        OrderApprovalPolicy(
-            organisation_id=world.org.id,
-            threshold_minor=100000,
-            currency=world.org.currency,
-            approver_role="MANAGEMENT",
-            updated_at=TEST_NOW,
+    if world.extra.setdefault("policies", 0) == 0:
+        world.extra["policies"] = 1
+        session.add(
+            OrderApprovalPolicy(
+                organisation_id=world.org.id,
+                threshold_minor=100000,
+                currency=world.org.currency,
+                approver_role="MANAGEMENT",
+                updated_at=TEST_NOW,
+            )
         )
-    )
     await session.flush()
     return {"id": _org(world), "order": to_global_id("Order", order.id)}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from guichet.domain import models
@@ -22,6 +23,13 @@ from tests.factories import make_account, make_line, make_member, make_organisat
 from tests.factories_access import make_invitation
 
 UNKNOWN_PK = 987_654_321
+
+
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """Every operation of every area twice (A's IDs, then unknown ones) outgrows one default bucket."""
+    return settings.with_overrides(rate_capacity=100_000)
+
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 
