@@ -43,6 +43,7 @@ from guichet.domain.models.billing_profiles import BillingContact, BillingProfil
 from guichet.domain.money import Money
 from guichet.domain.schedules.feed import import_schedules
 from guichet.domain.service_requests.categories import import_category_settings
+from guichet.domain.shop.feed import import_offerings, import_orders
 
 CHUNK = 500  # bound on IN (...) lists: SQLite and asyncpg both cap bound parameters
 
@@ -136,6 +137,10 @@ async def import_feed(session: AsyncSession, feed: Feed, *, now: datetime) -> Im
             await _import_service_request_categories(session, record, org)
         if record.contracts is not None:
             await import_contracts(session, org, record.contracts, f"{record.path}.contracts", now)
+        if record.offerings is not None:
+            await import_offerings(session, org, record.offerings, f"{record.path}.offerings")
+        if record.orders is not None:
+            await import_orders(session, org, record.orders, f"{record.path}.orders", now)
     await session.flush()
     return report
 

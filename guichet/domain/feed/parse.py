@@ -112,6 +112,9 @@ class FeedOrganisation:
     service_request_categories: list[dict[str, Any]] | None = None
     # Raw contract records, handed to the contracts area's importer (None: the key is absent).
     contracts: list[dict[str, Any]] | None = None
+    # Raw catalogue and back-office order records, handed to the shop area (None: the key is absent).
+    offerings: list[dict[str, Any]] | None = None
+    orders: list[dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -254,6 +257,8 @@ ORG_FIELDS = (
     "schedules",
     "serviceRequestCategories",
     "contracts",
+    "offerings",
+    "orders",
 )
 ACCOUNT_FIELDS = ("number", "name", "lines", "legalName", "address", "billingContacts")
 ADDRESS_FIELDS = ("line1", "line2", "city", "postalCode", "region", "country")
@@ -343,6 +348,8 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
     schedules = _list(record, "schedules", where)
     categories = _list(record, "serviceRequestCategories", where)
     contracts = _list(record, "contracts", where)
+    offerings = _list(record, "offerings", where)
+    orders = _list(record, "orders", where)
     return FeedOrganisation(
         path=path,
         ref=ref,
@@ -356,6 +363,8 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         schedules=schedules,
         service_request_categories=categories,
         contracts=contracts,
+        offerings=offerings,
+        orders=orders,
     )
 
 
