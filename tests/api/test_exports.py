@@ -180,7 +180,7 @@ async def test_invoice_pdfs_are_a_zip_with_an_index(gql, http, sessionmaker) -> 
         assert archive.read(name).startswith(b"%PDF") and sha256(archive.read(name)) == digest
 
 
-@pytest.mark.parametrize("kind", ["CONTRACTS", "BILLING_SCHEDULE", "ORDERS", "REWARD_TRANSACTIONS"])
+@pytest.mark.parametrize("kind", ["CONTRACTS", "BILLING_SCHEDULE", "REWARD_TRANSACTIONS"])
 async def test_kinds_without_an_area_are_refused(gql, sessionmaker, kind) -> None:
     async with sessionmaker() as session, session.begin():
         world = await make_export_world(session)
@@ -506,3 +506,52 @@ async def test_audit_export_holds_the_trail_as_it_was_at_start(gql, http, sessio
     lines = [json.loads(x) for x in (await download(http, done["url"])).decode().splitlines()]
     assert sorted(line["id"] for line in lines) == listed and listed
     assert "access.denied" in {line["action"] for line in lines}
+
+
+async def test_orders_export_follows_the_list_scope(gql, http, sessionmaker) -> None:
+    from tests.factories import make_member
+    from tests.factories_shop import make_shop_world, place
+
+    world = await make_shop_world(sessionmaker)
+    order = await place(gql, world, world.commercial, poNumber="PO-9")
+    async with sessionmaker() as session, session.begin():
+        outsider = await make_member(session, world.org, roles=[("MANAGEMENT", world.other_account.id)])
+    start = {"input": {"organisationId": world.org_id, "kind": "ORDERS", "format": "CSV", "idempotencyKey": "ord"}}
+
+    mine = (await gql(START, start, token=world.manager.token))["data"]["startExport"]["export"]
+    theirs = (await gql(START, start, token=outsider.token))["data"]["startExport"]["export"]
+    done = await wait_final(gql, mine["id"], world.manager.token)
+    other = await wait_final(gql, theirs["id"], outsider.token)
+
+    rows = _csv(await download(http, done["url"]))
+    assert (
+        rows[0]
+        == done["columns"]
+        == [
+            "id",
+            "number",
+            "source",
+            "billing_account_id",
+            "status",
+            "po_number",
+            "payment_terms",
+            "one_time_total",
+            "currency",
+            "placed_at",
+            "expected_completion_date",
+            "completed_at",
+        ]
+    )
+    assert rows[1][:9] == [
+        order["id"],
+        order["number"],
+        "SHOP",
+        world.account_id,
+        "ACKNOWLEDGED",
+        "PO-9",
+        "ON_ACCOUNT",
+        "2000",
+        "XOF",
+    ]
+    assert len(rows) == 2
+    assert other["rowCount"] == 0
