@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 
 from guichet.domain.contracts.demo import demo_contracts
 from guichet.domain.schedules.demo import demo_schedules
+from guichet.domain.shop.demo import demo_offerings, demo_orders
 from guichet.settings import Settings
 
 DEMO_PASSWORD = "Guichet#2026"  # demo only: printed in README and at start-up
@@ -295,6 +296,8 @@ def build_demo_feed(today: date) -> dict[str, Any]:
     rng = random.Random(2026)
     acme = _acme(today, rng)
     acme["contracts"] = demo_contracts(today, acme["billingAccounts"])
+    acme["offerings"] = demo_offerings()
+    acme["orders"] = demo_orders(today, acme["billingAccounts"])
     return {"organisations": [acme, _globex(today, rng), _jean(today)]}
 
 
@@ -311,6 +314,8 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
     from guichet.domain.feed.parse import parse_feed
     from guichet.domain.passwords import PasswordHashing
     from guichet.domain.service_requests.demo import seed_demo_requests
+    from guichet.domain.shop.demo import seed_demo_orders
+    from guichet.policies.rules import Role
 
     clock = SystemClock()
     now = clock.now()
@@ -323,6 +328,7 @@ async def load_demo(settings: Settings, *, today: date | None = None) -> bool:
             await import_feed(session, feed, now=now)
             await seed_demo_requests(session, files_dir=settings.files_dir, now=now)
             await seed_billing_demo(session, now=now, today=today or clock.today())
+            await seed_demo_orders(session, now=now, approver_role=Role.MANAGEMENT.value)
             hashing = PasswordHashing(settings.password_hash_profile)
             people = (
                 await session.scalars(select(models.Person).where(models.Person.email.in_([e for e, _ in DEMO_LOGINS])))

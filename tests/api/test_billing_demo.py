@@ -46,5 +46,7 @@ async def test_finance_sees_the_badge_and_the_failed_charge(settings, sessionmak
             "status": "DUE",
             "lastFailure": {"code": "card_expired"},
             "billingAccount": {"number": "BA-1002"},
-        }
+        },
+        # The shop's demo order awaiting finance's payment.
+        {"kind": "ORDER", "status": "DUE", "lastFailure": None, "billingAccount": {"number": "BA-1001"}},
     ]
