@@ -5,9 +5,11 @@ Every server started here is stopped when its context ends, whatever the test di
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import email.policy
+import json
 import os
 import socket
 import subprocess
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import websockets
 
 REPO = Path(__file__).resolve().parents[2]
 GUICHET = Path(sys.executable).parent / "guichet"
@@ -224,3 +227,39 @@ def migrated_database(label: str, folder: Path) -> Iterator[str]:
     finally:
         if name:
             _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Socket:
+    """A graphql-transport-ws client over a real WebSocket."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, server: Server, token: str) -> Socket:
+        url = server.base_url.replace("http://", "ws://") + "/graphql"
+        connection = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
+        await connection.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        ack = json.loads(await asyncio.wait_for(connection.recv(), 20))
+        assert ack["type"] == "connection_ack", ack
+        return cls(connection)
+
+    async def subscribe(self, op_id: str, query: str, variables: dict[str, Any]) -> None:
+        await self.connection.send(
+            json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+        )
+
+    async def next(self, op_id: str) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.connection.recv(), 30))
+            if message.get("type") == "ping":
+                await self.connection.send(json.dumps({"type": "pong"}))
+                continue
+            assert message.get("type") == "next", message
+            if message["id"] == op_id:
+                payload: dict[str, Any] = message["payload"]
+                assert "errors" not in payload, payload
+                return payload["data"]
+
+    async def close(self) -> None:
+        await self.connection.close()

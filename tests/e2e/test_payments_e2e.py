@@ -18,13 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-import websockets
 from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
 from guichet.domain.payments.webhooks import signature_header
 from tests.conftest import POSTGRES_URL
-from tests.e2e.support import WEBHOOK_SECRET, Server, guichet_env, run_guichet, running_server
+from tests.e2e.support import WEBHOOK_SECRET, Server, Socket, guichet_env, run_guichet, running_server
 from tests.factories_payments import PayWorld, make_pay_world
 
 pytestmark = pytest.mark.e2e
@@ -123,42 +122,6 @@ async def _webhook(
         content=body,
         headers={"Guichet-Signature": header, "Content-Type": "application/json"},
     )
-
-
-class Socket:
-    """A graphql-transport-ws client over a real WebSocket."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    @classmethod
-    async def open(cls, server: Server, token: str) -> Socket:
-        url = server.base_url.replace("http://", "ws://") + "/graphql"
-        connection = await websockets.connect(url, subprotocols=["graphql-transport-ws"])
-        await connection.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-        ack = json.loads(await asyncio.wait_for(connection.recv(), 20))
-        assert ack["type"] == "connection_ack", ack
-        return cls(connection)
-
-    async def subscribe(self, op_id: str, query: str, variables: dict[str, Any]) -> None:
-        await self.connection.send(
-            json.dumps({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables}})
-        )
-
-    async def next(self, op_id: str) -> dict[str, Any]:
-        while True:
-            message = json.loads(await asyncio.wait_for(self.connection.recv(), 30))
-            if message.get("type") == "ping":
-                await self.connection.send(json.dumps({"type": "pong"}))
-                continue
-            assert message.get("type") == "next", message
-            if message["id"] == op_id:
-                payload: dict[str, Any] = message["payload"]
-                assert "errors" not in payload, payload
-                return payload["data"]
-
-    async def close(self) -> None:
-        await self.connection.close()
 
 
 async def test_orange_money_settled_by_webhook_on_another_server_reaches_the_subscriber(servers: Servers) -> None:

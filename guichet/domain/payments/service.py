@@ -86,7 +86,7 @@ METHOD_WORDS = {"ORANGE_MONEY": "Orange Money", "BANK_TRANSFER": "bank transfer"
 class Change:
     """Something subscribers may want to hear about once the transaction has committed."""
 
-    kind: str  # "payment" | "invoice"
+    kind: str  # "payment" | "invoice" | "order"
     id: int
     organisation_id: int
 
@@ -672,7 +672,7 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
             .values(amount_minor=share.amount_minor)
             .execution_options(synchronize_session=False)
         )
-    await pending_payments.settle_for_payment(session, payment_id=payment_id, now=now)
+    settled = await pending_payments.settle_for_payment(session, payment_id=payment_id, now=now)
     await cancel_failed_charges_of_paid_invoices(session, invoice_ids=sorted(numbers), now=now)
     received = Money(received_minor, payment.currency)
     asked = Money(payment.amount_minor, payment.currency)
@@ -688,9 +688,13 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         data={"reference": payment.reference, "received_minor": received_minor},
     )
     await _email_receipt(session, payment, received, asked, [numbers[i] for i in sorted(numbers)], now)
-    return [Change("payment", payment_id, payment.organisation_id)] + [
-        Change("invoice", i, payment.organisation_id) for i in sorted(numbers)
-    ]
+    # An ORDER item's order was acknowledged by the settlement: its subscribers hear of it too.
+    orders = sorted({i.order_id for i in settled if i.kind == "ORDER" and i.order_id is not None})
+    return (
+        [Change("payment", payment_id, payment.organisation_id)]
+        + [Change("invoice", i, payment.organisation_id) for i in sorted(numbers)]
+        + [Change("order", o, payment.organisation_id) for o in orders]
+    )
 
 
 async def _fail(
