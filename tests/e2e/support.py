@@ -235,3 +235,22 @@ def migrated_database(label: str, folder: Path) -> Iterator[str]:
         upgraded = run_guichet("db", "upgrade", env=guichet_env(database_url))
         assert upgraded.returncode == 0, upgraded.stderr
         yield database_url
+
+
+@dataclass
+class MailedServer:
+    """A `guichet serve` process on a fresh migrated database, sending its e-mails to a local sink."""
+
+    server: Server
+    mailbox: Mailbox
+    database_url: str
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def mailed_server(label: str, folder: Path, extra: Mapping[str, str] | None = None) -> Iterator[MailedServer]:
+    """A server on `migrated_database(label, folder)` with GUICHET_SMTP_URL set to an SMTP sink."""
+    with migrated_database(label, folder) as database_url, smtp_server() as (smtp_port, mailbox):
+        env = guichet_env(database_url, {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", **(extra or {})})
+        with running_server(env) as server:
+            yield MailedServer(server, mailbox, database_url, env)
