@@ -57,31 +57,51 @@ def actor_of(decision: Decision) -> carts.Actor:
     return carts.Actor(membership.organisation_id, membership.contact_id, decision.scope.account_filter)
 
 
-def _view(row: Order, *, write: AccountScope, approve: AccountScope, contact_id: int | None) -> OrderView:
+@dataclass(frozen=True)
+class _Reach:
+    """What the viewer may do on an organisation's orders: WRITE and APPROVE scopes, who it is, and
+    where it holds the approval policy's role (None: everywhere)."""
+
+    write: AccountScope
+    approve: AccountScope
+    contact_id: int | None
+    approver_of: frozenset[int] | None
+
+
+def _view(row: Order, reach: _Reach) -> OrderView:
     status = Status(row.status)
+    account = row.billing_account_id
     return OrderView(
         row,
-        can_cancel=allowed(status, Event.CANCEL) and write.allows(row.billing_account_id),
+        can_cancel=allowed(status, Event.CANCEL) and reach.write.allows(account),
         can_approve=status is Status.PENDING_APPROVAL
-        and approve.allows(row.billing_account_id)
-        and row.placed_by_contact_id != contact_id,
+        and reach.approve.allows(account)
+        and (reach.approver_of is None or account in reach.approver_of)
+        and row.placed_by_contact_id != reach.contact_id,
     )
 
 
 async def _views(ctx: Context, rows: Sequence[Order]) -> list[OrderView]:
-    """Views of rows the viewer may read (scopes asked once per organisation)."""
-    scopes: dict[int, tuple[AccountScope, AccountScope, int | None]] = {}
+    """Views of rows the viewer may read (scopes and the approver's role asked once per organisation)."""
+    reaches: dict[int, _Reach] = {}
     found = []
     for row in rows:
-        if row.organisation_id not in scopes:
+        if row.organisation_id not in reaches:
             membership = await ctx.authz.membership(row.organisation_id)
-            scopes[row.organisation_id] = (
-                await ctx.authz.scope(row.organisation_id, Module.ORDERS, Action.WRITE),
-                await ctx.authz.scope(row.organisation_id, Module.ORDERS, Action.APPROVE),
-                membership.contact_id if membership is not None else None,
+            approve = await ctx.authz.scope(row.organisation_id, Module.ORDERS, Action.APPROVE)
+            approver_of: frozenset[int] | None = frozenset()
+            if membership is not None and not approve.empty:
+                async with ctx.read() as session:
+                    approver_of = await orders.approver_reach(
+                        session, organisation_id=row.organisation_id, contact_id=membership.contact_id
+                    )
+            reaches[row.organisation_id] = _Reach(
+                write=await ctx.authz.scope(row.organisation_id, Module.ORDERS, Action.WRITE),
+                approve=approve,
+                contact_id=membership.contact_id if membership is not None else None,
+                approver_of=approver_of,
             )
-        write, approve, contact_id = scopes[row.organisation_id]
-        found.append(_view(row, write=write, approve=approve, contact_id=contact_id))
+        found.append(_view(row, reaches[row.organisation_id]))
     return found
 
 

@@ -392,24 +392,32 @@ async def visible_order(session: AsyncSession, actor: Actor, order_id: int) -> O
     return order
 
 
-async def holds_role(session: AsyncSession, *, contact_id: int, role: str, billing_account_id: int) -> bool:
-    """Whether the contact holds `role` over the account (or the organisation); the primary admin holds all."""
-    contact = (await session.execute(select(models.Contact).where(models.Contact.id == contact_id))).scalar_one()
+async def approver_reach(session: AsyncSession, *, organisation_id: int, contact_id: int) -> frozenset[int] | None:
+    """The billing accounts on whose orders the contact holds the policy's approverRole (None: all of
+    them: no policy, the primary admin, or the role over the whole organisation); two queries."""
+    policy = await policy_of(session, organisation_id)
+    if policy is None:
+        return None
+    contact = (
+        await session.execute(select(models.Contact).where(models.Contact.id == contact_id))
+    ).scalar_one_or_none()
+    if contact is None:
+        return frozenset()
     if contact.is_primary_admin:
-        return True
-    found = (
-        await session.execute(
-            select(models.RoleAssignment.contact_id).where(
-                models.RoleAssignment.contact_id == contact_id,
-                models.RoleAssignment.role == role,
-                or_(
-                    models.RoleAssignment.billing_account_id.is_(None),
-                    models.RoleAssignment.billing_account_id == billing_account_id,
-                ),
+        return None
+    accounts = list(
+        (
+            await session.execute(
+                select(models.RoleAssignment.billing_account_id).where(
+                    models.RoleAssignment.contact_id == contact_id,
+                    models.RoleAssignment.role == policy.approver_role,
+                )
             )
-        )
-    ).first()
-    return found is not None
+        ).scalars()
+    )
+    if any(a is None for a in accounts):
+        return None
+    return frozenset(a for a in accounts if a is not None)
 
 
 async def decide(
@@ -431,10 +439,8 @@ async def decide(
         target = transition(Status(order.status), event)
         if order.placed_by_contact_id == actor.contact_id:
             raise DomainError(ErrorCode.CANNOT_APPROVE_OWN_ORDER, field=["input", "orderId"])
-        policy = await policy_of(session, order.organisation_id)
-        if policy is not None and not await holds_role(
-            session, contact_id=actor.contact_id, role=policy.approver_role, billing_account_id=order.billing_account_id
-        ):
+        reach = await approver_reach(session, organisation_id=order.organisation_id, contact_id=actor.contact_id)
+        if reach is not None and order.billing_account_id not in reach:
             raise DomainError(ErrorCode.FORBIDDEN, "order_approver_role", field=["input", "orderId"])
         try:
             await moves.move(
