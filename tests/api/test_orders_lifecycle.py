@@ -290,3 +290,35 @@ async def test_expire_job_expires_carts_unpaid_and_undecided_orders(gql: Any, se
         "CANCELLED",
         "CANCELLED",
     ]
+
+
+async def test_the_expire_carts_command_says_what_it_did_and_is_safe_to_run_twice(
+    gql: Any, sessionmaker: Any, database_url: str
+) -> None:
+    import asyncio
+
+    from click.testing import CliRunner
+
+    from guichet.cli.main import cli
+
+    world = await make_shop_world(sessionmaker)
+    unpaid = await place(gql, world, world.commercial, terms="PAY_NOW")
+    await fill_cart(gql, world, world.buyer_payer)
+
+    def run() -> Any:
+        return CliRunner().invoke(
+            cli, ["jobs", "expire-carts", "--as-of", "2026-12-02"], env={"GUICHET_DATABASE_URL": database_url}
+        )
+
+    first = await asyncio.to_thread(run)
+    again = await asyncio.to_thread(run)
+
+    assert first.exit_code == 0, first.output
+    assert first.output == (
+        f"expire-carts as of 2026-12-02: 1 carts expired, 1 unpaid orders cancelled ({unpaid['number']}), "
+        "0 undecided orders cancelled\n"
+    )
+    assert (
+        again.output
+        == "expire-carts as of 2026-12-02: 0 carts expired, 0 unpaid orders cancelled, 0 undecided orders cancelled\n"
+    )
