@@ -252,3 +252,22 @@ async def test_above_the_threshold_the_order_waits_for_approval(gql: Any, sessio
         world.manager.email,
         f"Commande {order['number']} à approuver / Order {order['number']} awaits approval",
     ) in [tuple(s) for s in subjects]
+
+
+async def test_a_cart_against_changed_catalogue_rules_is_refused(gql: Any, sessionmaker: Any) -> None:
+    from guichet.domain.models.shop import Offering
+
+    world = await make_shop_world(sessionmaker)
+    cart = await fill_cart(gql, world, world.commercial, item(world, "SIM-4G", 3))
+    unavailable = await fill_cart(gql, world, world.buyer_payer, item(world, "PHONE", 1))
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(Offering).where(Offering.code == "SIM-4G").values(quantity_increment=2))
+        await session.execute(update(Offering).where(Offering.code == "PHONE").values(available=False))
+    before = await snapshot(sessionmaker)
+
+    stepped = await gql(CHECKOUT, checkout_input(cart), token=world.commercial.token)
+    gone = await gql(CHECKOUT, checkout_input(unavailable), token=world.buyer_payer.token)
+
+    assert stepped["data"]["checkoutCart"]["errors"] == [{"code": "QUANTITY_NOT_ALLOWED", "field": ["input", "cartId"]}]
+    assert gone["data"]["checkoutCart"]["errors"] == [{"code": "OFFERING_NOT_AVAILABLE", "field": ["input", "cartId"]}]
+    assert await snapshot(sessionmaker) == before

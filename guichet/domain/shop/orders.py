@@ -42,7 +42,7 @@ from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.pending_payments.services import open_pending_payment
 from guichet.domain.shop import moves
 from guichet.domain.shop.carts import Actor, effective_status
-from guichet.domain.shop.catalogue import offerings_by_ids, price_item, prices_by_offering, totals
+from guichet.domain.shop.catalogue import check_quantity, offerings_by_ids, price_item, prices_by_offering, totals
 from guichet.domain.shop.moves import Change, change_of
 from guichet.domain.shop.queries import items_by_cart
 from guichet.domain.shop.transitions import BACK_OFFICE_EVENTS, Event, Status, initial_status, transition
@@ -219,7 +219,7 @@ async def checkout(uow: UnitOfWork, *, actor: Actor, request: CheckoutRequest, n
     The same key and request answer the same order (replayed=True). Raise DomainError:
     VALIDATION (key, paymentTerms, texts, expectedTotal not an amount, the cart already ordered),
     NOT_FOUND (not the viewer's cart, or its account out of reach), CART_EXPIRED, CART_EMPTY,
-    OFFERING_NOT_AVAILABLE, IDEMPOTENCY_KEY_REUSED, and PriceChanged (PRICE_CHANGED) when the
+    OFFERING_NOT_AVAILABLE, QUANTITY_NOT_ALLOWED (the catalogue's rules changed since), IDEMPOTENCY_KEY_REUSED, and PriceChanged (PRICE_CHANGED) when the
     one-time total is not `expected_total` any more; nothing is written on a refusal.
     """
     key = request.idempotency_key.strip()
@@ -294,6 +294,8 @@ async def _place(
     }
     if any(not offerings[i.offering_id].available for i in items):
         raise DomainError(ErrorCode.OFFERING_NOT_AVAILABLE, field=["input", "cartId"])
+    for item in items:  # the catalogue's quantity rules may have changed since the item was added
+        check_quantity(offerings[item.offering_id], item.quantity, ["input", "cartId"])
     prices = await prices_by_offering(session, sorted(offerings))
     priced = [price_item(prices[i.offering_id], i.quantity) for i in items]
     total = Money(totals(priced).one_time_minor, currency)
