@@ -30,6 +30,7 @@ def settings(settings: Any) -> Any:
     """Every operation of every area twice (A's IDs, then unknown ones) outgrows one default bucket."""
     return settings.with_overrides(rate_capacity=100_000)
 
+
 NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
 
