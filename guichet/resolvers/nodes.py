@@ -18,6 +18,7 @@ from guichet.resolvers import (
     organisations,
     payments,
     pending_payments,
+    rewards,
     schedules,
     service_requests,
 )
@@ -47,6 +48,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "ServiceRequestComment": service_requests.comments_by_pk,
     "Attachment": service_requests.attachments_by_pk,
     "ExportJob": exports.exports_by_pk,
+    "RewardTransaction": rewards.entries_by_pk,
 }
 
 

@@ -78,7 +78,7 @@ async def load_document(session: AsyncSession, invoice_id: int, today: date) -> 
         status=row.status,
         payment_pending=row.pending_payment_id is not None,
         total=Money(row.total_minor, row.currency),
-        amount_paid=Money(row.amount_paid_minor, row.currency),
+        amount_paid=Money(rules.paid_by_payments_minor(row.amount_paid_minor, row.rewards_applied_minor), row.currency),
         amount_due=Money(rules.amount_due_minor(row.total_minor, row.amount_paid_minor), row.currency),
         lines=tuple(DocumentLine(ln.description, ln.line_number, Money(ln.amount_minor, row.currency)) for ln in lines),
     )

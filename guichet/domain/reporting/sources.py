@@ -200,7 +200,9 @@ async def _invoices(session: AsyncSession, scope: Scope, after: int, limit: int)
                     _iso(r.period_end),
                     r.status,
                     _amount(r.total_minor, r.currency),
-                    _amount(r.amount_paid_minor, r.currency),
+                    _amount(
+                        invoice_rules.paid_by_payments_minor(r.amount_paid_minor, r.rewards_applied_minor), r.currency
+                    ),
                     _amount(invoice_rules.amount_due_minor(r.total_minor, r.amount_paid_minor), r.currency),
                     r.currency,
                     "true" if r.pending_payment_id is not None else "false",
