@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from guichet.cli import documents, feed, jobs_billing, jobs_payments, jobs_schedules, jobs_service_requests
+from guichet.cli import (
+    documents,
+    feed,
+    jobs_billing,
+    jobs_contracts,
+    jobs_payments,
+    jobs_schedules,
+    jobs_service_requests,
+)
 from guichet.domain import support
 from guichet.settings import SettingsError, database_url, load_settings
 
@@ -147,6 +155,7 @@ jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
 jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
 jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
+jobs_contracts.register(cli, jobs)  # guichet jobs renewals, expire-rewards
 documents.register(cli)  # guichet documents import
 
 
