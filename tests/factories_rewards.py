@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from guichet.domain.models.rewards import RewardAllocation, RewardTransaction
 from guichet.domain.rewards import rules
 from tests.conftest import TEST_NOW
 from tests.factories import make_invoice
+
+_refs = itertools.count(1)
 
 
 async def add_lot(
@@ -25,7 +28,7 @@ async def add_lot(
     ref: str | None = None,
 ) -> RewardTransaction:
     """An EARNED entry as the back office writes it."""
-    key = ref or f"lot-{org.id}-{amount_minor}-{expires_at}-{currency}-{occurred_at.isoformat()}"
+    key = ref or f"RW-T-{next(_refs):06d}"
     entry = RewardTransaction(
         organisation_id=org.id,
         currency=currency,
