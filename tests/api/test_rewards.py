@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from guichet.domain.ids import to_global_id
+from guichet.domain.models.pending_payments import PendingPayment
 from tests.factories import make_account, make_invoice, make_member, make_organisation
+from tests.factories_pending_payments import open_failed_charge
 from tests.factories_rewards import add_lot, eligible_invoice, ledger_snapshot
 
 ACCOUNTS = """
@@ -251,3 +253,48 @@ async def test_an_invoice_with_a_payment_under_way_is_not_payable(gql, sessionma
         _input(invoice, "1000"),
         [{"code": "INVOICE_NOT_PAYABLE", "field": ["input", "invoiceId"]}],
     )
+
+
+LIST_PAID = """
+query($id: ID!) { organisation(id: $id) { invoices(filter: {status: [PAID]}) { edges { node { number
+  amountPaid { amount } rewardsApplied { amount } amountDue { amount } } } } } }
+"""
+
+
+async def test_an_invoice_settled_by_rewards_is_listed_as_paid(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        org, account, member = await _world(session)
+        await add_lot(session, org, 60000)
+        invoice = await eligible_invoice(session, account, total_minor=40000)
+        await make_invoice(session, account)  # unpaid: not listed
+
+    await gql(REDEEM, _input(invoice, "40000"), token=member.token)
+    response = await gql(LIST_PAID, {"id": to_global_id("Organisation", org.id)}, token=member.token)
+
+    assert response["data"]["organisation"]["invoices"]["edges"] == [
+        {
+            "node": {
+                "number": invoice.number,
+                "amountPaid": {"amount": "0"},
+                "rewardsApplied": {"amount": "40000"},
+                "amountDue": {"amount": "0"},
+            }
+        }
+    ]
+
+
+async def test_a_failed_charge_of_the_invoice_follows_what_is_left(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        org, account, member = await _world(session)
+        await add_lot(session, org, 60000)
+        invoice = await eligible_invoice(session, account, total_minor=40000)
+        item = await open_failed_charge(session, invoice)
+
+    await gql(REDEEM, _input(invoice, "15000", key="part"), token=member.token)
+    async with sessionmaker() as session:
+        after_part = await session.get(PendingPayment, item.id)
+        assert after_part is not None and (after_part.status, after_part.amount_minor) == ("DUE", 25000)
+    await gql(REDEEM, _input(invoice, "25000", key="rest"), token=member.token)
+    async with sessionmaker() as session:
+        after_all = await session.get(PendingPayment, item.id)
+        assert after_all is not None and after_all.status == "CANCELLED"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from guichet.domain.feed import FeedError
 from guichet.domain.feed.importer import import_feed
 from guichet.domain.feed.parse import parse_feed
 from guichet.domain.models.rewards import RewardAllocation, RewardTransaction
+from guichet.domain.rewards.services import redeem_rewards
 from tests.conftest import TEST_NOW
 
 FEED: dict[str, Any] = {
@@ -154,3 +156,28 @@ async def test_an_imported_entry_cannot_change(sessionmaker) -> None:
         "organisations[0].rewards[0] (RW-2026-06): an imported reward entry cannot change: send a new ADJUSTED entry"
     )
     assert await _snapshot(sessionmaker) == before
+
+
+async def test_reimporting_an_invoice_keeps_the_rewards_redeemed_on_it(sessionmaker) -> None:
+    await _import(sessionmaker, FEED)
+    async with sessionmaker() as session, session.begin():
+        invoice = (await session.execute(select(models.Invoice))).scalar_one()
+        org_id = invoice.organisation_id
+    await redeem_rewards(
+        sessionmaker,
+        organisation_id=org_id,
+        invoice_id=invoice.id,
+        amount=Decimal("30000"),
+        idempotency_key="before-reimport",
+        actor_contact_id=None,
+        pay_scope=None,
+        now=TEST_NOW,
+    )
+    document = copy.deepcopy(FEED)
+    document["organisations"][0]["invoices"][0]["amountPaid"] = "10000"  # paid at the counter since
+
+    await _import(sessionmaker, document)
+
+    async with sessionmaker() as session:
+        stored = (await session.execute(select(models.Invoice))).scalar_one()
+    assert (stored.amount_paid_minor, stored.rewards_applied_minor) == (40000, 30000)
