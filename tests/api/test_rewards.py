@@ -6,6 +6,7 @@ from datetime import date
 
 from guichet.domain.ids import to_global_id
 from guichet.domain.models.pending_payments import PendingPayment
+from tests.api.test_invoices_download import pdf_text
 from tests.factories import make_account, make_invoice, make_member, make_organisation
 from tests.factories_pending_payments import open_failed_charge
 from tests.factories_rewards import add_lot, eligible_invoice, ledger_snapshot
@@ -298,3 +299,24 @@ async def test_a_failed_charge_of_the_invoice_follows_what_is_left(gql, sessionm
     async with sessionmaker() as session:
         after_all = await session.get(PendingPayment, item.id)
         assert after_all is not None and after_all.status == "CANCELLED"
+
+
+async def test_the_invoice_pdf_shows_the_rewards_applied(gql, http, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        org, account, member = await _world(session)
+        await add_lot(session, org, 60000)
+        invoice = await eligible_invoice(session, account, total_minor=40000, paid_minor=5000)
+    await gql(REDEEM, _input(invoice, "15000"), token=member.token)
+    url = (
+        await gql(
+            "query($id: ID!) { node(id: $id) { ... on Invoice { downloadUrl } } }",
+            {"id": to_global_id("Invoice", invoice.id)},
+            token=member.token,
+        )
+    )["data"]["node"]["downloadUrl"]
+
+    response = await http.get(url.removeprefix("http://guichet.test"), headers={"Accept-Language": "fr"})
+
+    text = pdf_text(response.content)
+    for expected in ("Déjà payé", "5 000 XOF", "Récompenses utilisées", "15 000 XOF", "Reste à payer", "20 000 XOF"):
+        assert expected in text
