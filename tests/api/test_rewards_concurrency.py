@@ -8,8 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from guichet.domain import models
 from guichet.domain.contracts.renewals import run_renewals
 from guichet.domain.ids import to_global_id
+from guichet.domain.models.payments import PaymentInvoice
 from guichet.domain.models.pending_payments import PendingPayment
 from guichet.domain.models.rewards import RewardTransaction
 from guichet.domain.rewards.services import expire_rewards
@@ -17,6 +19,7 @@ from tests.api.test_payments_concurrency import postgres_database_url  # noqa: F
 from tests.conftest import POSTGRES_URL, TEST_NOW
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_contracts import make_contract
+from tests.factories_payments import PAY, make_pay_world, pay_input
 from tests.factories_rewards import add_lot, eligible_invoice
 
 pytestmark = [
@@ -118,3 +121,30 @@ async def test_two_renewal_runs_at_once_open_one_renewal_per_term(sessionmaker) 
     assert sorted((r.opened, r.already_open) for r in reports) == [(0, 1), (1, 0)]
     async with sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(PendingPayment))).scalar_one() == 1
+
+
+async def test_a_redemption_and_a_card_payment_at_once_never_settle_more_than_the_total(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        world = await make_pay_world(session, totals=(50000,))
+        await add_lot(session, world.org, 60000)
+        world.invoices[0].rewards_eligible = True
+    invoice = world.invoices[0]
+    card = {"number": "4242424242424242", "expMonth": 12, "expYear": 2028, "cvc": "123"}
+
+    await asyncio.gather(
+        gql(
+            REDEEM,
+            {"input": {"invoiceId": to_global_id("Invoice", invoice.id), "amount": "30000", "idempotencyKey": "r"}},
+            token=world.finance.token,
+        ),
+        gql(PAY, pay_input(world, key="p", method="CARD", card=card), token=world.finance.token),
+    )
+
+    async with sessionmaker() as session:
+        stored = await session.get(models.Invoice, invoice.id)
+        settled_by_payments = (
+            await session.execute(select(func.coalesce(func.sum(PaymentInvoice.amount_minor), 0)))
+        ).scalar_one()
+    assert stored is not None
+    assert stored.amount_paid_minor <= stored.total_minor
+    assert stored.amount_paid_minor == settled_by_payments + stored.rewards_applied_minor
