@@ -36,10 +36,10 @@ class RewardAccountView:
     figures: rules.Figures
 
 
-async def reward_accounts(ctx: Context, *, organisation_id: int) -> list[RewardAccountView]:
-    """One account per currency with entries, by currency (two statements)."""
+async def reward_accounts(ctx: Context, *, organisation_id: int, currency: str) -> list[RewardAccountView]:
+    """One account per currency with entries, and one in the organisation's `currency` always (two statements)."""
     async with ctx.read() as session:
-        found = await queries.account_figures(session, organisation_id, ctx.clock.today())
+        found = await queries.account_figures(session, organisation_id, ctx.clock.today(), currency=currency)
     return [RewardAccountView(organisation_id, figures) for figures in found]
 
 

@@ -243,15 +243,14 @@ class Organisation(Node):
         return PendingPaymentConnection.from_page(page, lambda row: PendingPayment.from_row(row, info))
 
     @strawberry.field(
-        description="Support rewards, one account per currency (module REWARDS, READ).",
+        description="Support rewards, one account per currency: the organisation's own always, others once they have "
+        "entries (module REWARDS, READ).",
         extensions=[requires(Module.REWARDS, Action.READ)],
     )
     async def rewards(self, info: Info) -> list[RewardAccount]:
         decision_of(info)
-        return [
-            RewardAccount.of(view)
-            for view in await reward_resolvers.reward_accounts(info.context, organisation_id=self.pk)
-        ]
+        views = await reward_resolvers.reward_accounts(info.context, organisation_id=self.pk, currency=self.currency)
+        return [RewardAccount.of(view) for view in views]
 
     @strawberry.field(
         description="Contracts in the viewer's scope, oldest first (module CONTRACTS, READ).",

@@ -320,3 +320,23 @@ async def test_the_invoice_pdf_shows_the_rewards_applied(gql, http, sessionmaker
     text = pdf_text(response.content)
     for expected in ("Déjà payé", "5 000 XOF", "Récompenses utilisées", "15 000 XOF", "Reste à payer", "20 000 XOF"):
         assert expected in text
+
+
+async def test_an_organisation_without_rewards_shows_an_empty_account_in_its_currency(gql, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        org, _, member = await _world(session)
+
+    response = await gql(ACCOUNTS, {"id": to_global_id("Organisation", org.id)}, token=member.token)
+
+    assert response["data"]["organisation"]["rewards"] == [
+        {
+            "currency": "XOF",
+            "available": {"amount": "0", "currency": "XOF"},
+            "earned": {"amount": "0"},
+            "redeemed": {"amount": "0"},
+            "expired": {"amount": "0"},
+            "expiringSoon": {"amount": "0"},
+            "nextExpiry": None,
+            "transactions": {"totalCount": 0, "edges": []},
+        }
+    ]

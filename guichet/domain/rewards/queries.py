@@ -69,17 +69,22 @@ async def lock_lots(session: AsyncSession, organisation_id: int, currency: str) 
     )
 
 
-async def account_figures(session: AsyncSession, organisation_id: int, today: date) -> list[rules.Figures]:
-    """One set of figures per currency that has entries, by currency (two statements)."""
+async def account_figures(
+    session: AsyncSession, organisation_id: int, today: date, *, currency: str | None = None
+) -> list[rules.Figures]:
+    """One set of figures per currency that has entries, and `currency` (the organisation's) always,
+    by currency (two statements)."""
     totals: dict[str, dict[str, int]] = defaultdict(dict)
-    for currency, kind, total in (
+    if currency is not None:
+        totals[currency] = {}
+    for entry_currency, kind, total in (
         await session.execute(
             select(_t.c.currency, _t.c.type, func.sum(_t.c.amount_minor))
             .where(_t.c.organisation_id == organisation_id)
             .group_by(_t.c.currency, _t.c.type)
         )
     ).all():
-        totals[currency][kind] = int(total)
+        totals[entry_currency][kind] = int(total)
     lots_by_currency: dict[str, list[rules.Lot]] = defaultdict(list)
     for row in (await session.execute(_lots_statement(organisation_id, None))).all():
         lots_by_currency[row.currency].append(rules.Lot(row.id, row.expires_at, int(row.remaining)))
