@@ -171,7 +171,7 @@ class Invoice(Node):
             period_start=row.period_start,
             period_end=row.period_end,
             total=money(total, currency),
-            amount_paid=money(settled - rewards, currency),
+            amount_paid=money(rules.paid_by_payments_minor(settled, rewards), currency),
             amount_due=money(rules.amount_due_minor(total, settled), currency),
             rewards_eligible=row.rewards_eligible,
             rewards_applied=money(rewards, currency),
