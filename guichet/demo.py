@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from guichet.domain.contracts.demo import demo_contracts
+from guichet.domain.rewards.demo import demo_rewards, mark_eligible
 from guichet.domain.schedules.demo import demo_schedules
 from guichet.domain.shop.demo import demo_offerings, demo_orders
 from guichet.settings import Settings
@@ -298,6 +299,8 @@ def build_demo_feed(today: date) -> dict[str, Any]:
     acme["contracts"] = demo_contracts(today, acme["billingAccounts"])
     acme["offerings"] = demo_offerings()
     acme["orders"] = demo_orders(today, acme["billingAccounts"])
+    acme["rewards"] = demo_rewards(today, acme["currency"])
+    mark_eligible(acme["invoices"], today)
     return {"organisations": [acme, _globex(today, rng), _jean(today)]}
 
 

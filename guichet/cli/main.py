@@ -14,6 +14,7 @@ from guichet.cli import (
     documents,
     feed,
     jobs_billing,
+    jobs_contracts,
     jobs_payments,
     jobs_schedules,
     jobs_service_requests,
@@ -156,6 +157,7 @@ jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet sched
 jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 jobs_shop.register(cli, jobs)  # guichet jobs expire-carts
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
+jobs_contracts.register(cli, jobs)  # guichet jobs renewals, expire-rewards
 documents.register(cli)  # guichet documents import
 
 

@@ -18,6 +18,7 @@ from guichet.resolvers import (
     organisations,
     payments,
     pending_payments,
+    rewards,
     schedules,
     service_requests,
     shop,
@@ -51,6 +52,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Offering": shop.offerings_by_pk,
     "Cart": shop.carts_by_pk,
     "Order": shop.orders_by_pk,
+    "RewardTransaction": rewards.entries_by_pk,
 }
 
 

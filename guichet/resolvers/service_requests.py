@@ -303,6 +303,7 @@ class NewRequestInput:
     related_request_id: str | None
     attachment_ids: Sequence[str]
     order_id: str | None = None
+    contract_id: str | None = None
 
 
 def _pks(ids: Sequence[str], type_name: str, name: str) -> list[int]:
@@ -332,6 +333,7 @@ async def create_service_request(ctx: Context, *, decision: Decision | None, new
         invoice_id=_pk(new.invoice_id, "Invoice", "invoiceId"),
         order_id=_pk(new.order_id, "Order", "orderId"),
         related_request_id=_pk(new.related_request_id, "ServiceRequest", "relatedRequestId"),
+        contract_id=_pk(new.contract_id, "Contract", "contractId"),
         attachment_ids=tuple(_pks(new.attachment_ids, "Attachment", "attachmentIds")),
     )
     await ctx.close()

@@ -180,21 +180,6 @@ async def test_invoice_pdfs_are_a_zip_with_an_index(gql, http, sessionmaker) -> 
         assert archive.read(name).startswith(b"%PDF") and sha256(archive.read(name)) == digest
 
 
-@pytest.mark.parametrize("kind", ["CONTRACTS", "BILLING_SCHEDULE", "REWARD_TRANSACTIONS"])
-async def test_kinds_without_an_area_are_refused(gql, sessionmaker, kind) -> None:
-    async with sessionmaker() as session, session.begin():
-        world = await make_export_world(session)
-
-    result = await gql(START, start_input(world, kind=kind), token=world.manager.token)
-
-    assert result["data"]["startExport"]["export"] is None
-    [error] = result["data"]["startExport"]["errors"]
-    assert (error["code"], error["field"]) == ("VALIDATION", ["input", "kind"])
-    assert kind in error["message"]
-    async with sessionmaker() as session:
-        assert (await session.execute(select(func.count()).select_from(ExportJob))).scalar_one() == 0
-
-
 async def test_a_format_that_does_not_fit_the_kind_is_refused(gql, sessionmaker) -> None:
     async with sessionmaker() as session, session.begin():
         world = await make_export_world(session)

@@ -88,6 +88,8 @@ class FeedInvoice:
     reopen: bool
     # The contract the invoice bills (marks its schedule periods INVOICED); None: keep what is stored.
     contract_number: str | None = None
+    # Rewards may pay it; None: keep what is stored (False for a new invoice).
+    rewards_eligible: bool | None = None
 
     @property
     def total_minor(self) -> int:
@@ -115,6 +117,8 @@ class FeedOrganisation:
     # Raw catalogue and back-office order records, handed to the shop area (None: the key is absent).
     offerings: list[dict[str, Any]] | None = None
     orders: list[dict[str, Any]] | None = None
+    # Raw reward ledger entries, handed to the rewards area's importer (None: the key is absent).
+    rewards: list[dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -259,6 +263,7 @@ ORG_FIELDS = (
     "contracts",
     "offerings",
     "orders",
+    "rewards",
 )
 ACCOUNT_FIELDS = ("number", "name", "lines", "legalName", "address", "billingContacts")
 ADDRESS_FIELDS = ("line1", "line2", "city", "postalCode", "region", "country")
@@ -279,6 +284,7 @@ INVOICE_FIELDS = (
     "amountPaid",
     "reopen",
     "contractNumber",
+    "rewardsEligible",
 )
 INVOICE_LINE_FIELDS = ("description", "lineNumber", "amount")
 
@@ -350,6 +356,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
     contracts = _list(record, "contracts", where)
     offerings = _list(record, "offerings", where)
     orders = _list(record, "orders", where)
+    rewards = _list(record, "rewards", where)
     return FeedOrganisation(
         path=path,
         ref=ref,
@@ -365,6 +372,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         contracts=contracts,
         offerings=offerings,
         orders=orders,
+        rewards=rewards,
     )
 
 
@@ -518,6 +526,7 @@ def _invoice(raw: Any, path: str, currency: str) -> FeedInvoice:
         amount_paid_minor=paid_minor,
         contract_number=_text(record, "contractNumber", where, required=False, max_len=50),
         reopen=bool(_bool(record, "reopen", where)),
+        rewards_eligible=_bool(record, "rewardsEligible", where),
     )
     if paid_minor is not None and paid_minor > invoice.total_minor:
         raise FeedError(where, f"amountPaid {paid} is more than the invoice total")
