@@ -20,6 +20,7 @@ from guichet.resolvers import (
     pending_payments,
     schedules,
     service_requests,
+    webhooks,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "ServiceRequestComment": service_requests.comments_by_pk,
     "Attachment": service_requests.attachments_by_pk,
     "ExportJob": exports.exports_by_pk,
+    "WebhookEndpoint": webhooks.endpoints_by_pk,
+    "WebhookDelivery": webhooks.deliveries_by_pk,
+    "Event": webhooks.events_by_pk,
 }
 
 

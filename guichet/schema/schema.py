@@ -30,6 +30,7 @@ from guichet.schema import (
     schedules,
     service_requests,
     support,
+    webhooks,
 )
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.cost import PriceCache, QueryCost, RateLimit
@@ -53,6 +54,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     billing_profiles.Mutation,
     api_keys.Mutation,
     service_requests.Mutation,
+    webhooks.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (payments.Subscription, service_requests.Subscription, exports.Subscription)
 

@@ -51,6 +51,9 @@ from guichet.domain.models import payments as payments  # noqa: E402
 from guichet.domain.models import pending_payments as pending_payments  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
+
+# Outgoing webhooks (node types by name, for the cross-tenant test).
+from guichet.domain.models import webhooks as webhooks  # noqa: E402
 from guichet.domain.models.api_keys import ApiKey as ApiKey  # noqa: E402
 from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
