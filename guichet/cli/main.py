@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
-from guichet.cli import documents, feed, jobs_billing, jobs_payments, jobs_schedules, jobs_service_requests
+from guichet.cli import (
+    documents,
+    feed,
+    jobs_billing,
+    jobs_payments,
+    jobs_schedules,
+    jobs_service_requests,
+    jobs_webhooks,
+)
 from guichet.domain import support
 from guichet.settings import SettingsError, database_url, load_settings
 
@@ -148,6 +156,7 @@ jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet sched
 jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
 documents.register(cli)  # guichet documents import
+jobs_webhooks.register(cli, jobs)  # guichet jobs deliver-webhooks
 
 
 def main() -> None:

@@ -67,3 +67,6 @@ from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402
 from guichet.domain.models.service_requests import Attachment as Attachment  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequest as ServiceRequest  # noqa: E402
 from guichet.domain.models.service_requests import ServiceRequestComment as ServiceRequestComment  # noqa: E402
+from guichet.domain.models.webhooks import Event as Event  # noqa: E402
+from guichet.domain.models.webhooks import WebhookDelivery as WebhookDelivery  # noqa: E402
+from guichet.domain.models.webhooks import WebhookEndpoint as WebhookEndpoint  # noqa: E402

@@ -10,11 +10,11 @@ loop and the `events` list ask Casbin that same question for the endpoint's key 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain.models.webhooks import Event, EventAccount
@@ -22,6 +22,8 @@ from guichet.policies.rules import Action, Module
 
 # `events` answers this far back; the delivery loop purges what is older.
 RETENTION = timedelta(days=30)
+# Subjects per statement of record_events.
+CHUNK = 500
 
 
 class EventType(StrEnum):
@@ -96,6 +98,55 @@ async def record_event(
     if accounts:
         await session.execute(insert(EventAccount), [{"event_id": event_id, "billing_account_id": a} for a in accounts])
     return int(event_id)
+
+
+async def record_events(
+    session: AsyncSession,
+    *,
+    type: EventType | str,
+    organisation_id: int,
+    subjects: Sequence[tuple[int, Iterable[int]]],
+    now: datetime,
+) -> None:
+    """record_event for many subjects of one type at once ((subject pk, its billing accounts) each):
+    a few statements per 500 subjects rather than two per subject (the feed's import of invoices)."""
+    kind = EventType(type)
+    subject_type, module, action = SUBJECT_ACCESS[kind]
+    for start in range(0, len(subjects), CHUNK):
+        chunk = list(subjects[start : start + CHUNK])
+        await session.execute(
+            insert(Event),
+            [
+                {
+                    "organisation_id": organisation_id,
+                    "type": kind.value,
+                    "subject_type": subject_type,
+                    "subject_pk": pk,
+                    "module": module.value,
+                    "action": action.value,
+                    "owner_principal": None,
+                    "is_test": False,
+                    "created_at": now,
+                    "fanned_out_at": None,
+                }
+                for pk, _accounts in chunk
+            ],
+        )
+        ids = dict(
+            (
+                await session.execute(
+                    select(Event.subject_pk, Event.id).where(
+                        Event.organisation_id == organisation_id,
+                        Event.type == kind.value,
+                        Event.fanned_out_at.is_(None),
+                        Event.subject_pk.in_([pk for pk, _ in chunk]),
+                    )
+                )
+            ).all()
+        )
+        rows = [{"event_id": ids[pk], "billing_account_id": a} for pk, accounts in chunk for a in sorted(set(accounts))]
+        if rows:
+            await session.execute(insert(EventAccount), rows)
 
 
 async def purge_old_events(session: AsyncSession, *, now: datetime) -> int:
