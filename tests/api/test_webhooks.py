@@ -29,7 +29,6 @@ from tests.factories_webhooks import (
     independent_signature,
     make_endpoint,
     manual_worker,
-    secret_of,
     worker_for,
 )
 
