@@ -7,7 +7,7 @@ POSTs the signed body to the very address checked (Host header and TLS name are 
 so the certificate is still verified against it). A 2xx within 10 s is a success; anything else
 is retried with backoff for 3 days. A request never waits for any of this: it only writes the
 event, and a restart loses nothing (a claim lapses after a minute). Events older than 30 days
-are purged by the same loop.
+are purged by the same loop, which also records INVOICE_OVERDUE once an hour (invoices/overdue.py).
 
 `guichet jobs deliver-webhooks` runs one pass, for deployments that prefer a cron to the loop.
 """
@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 import orjson
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guichet.domain.clock import Clock
 from guichet.domain.errors import DomainError
+from guichet.domain.invoices import overdue
 from guichet.domain.webhooks import addresses, delivery, events, rules, signing
 from guichet.policies.engine import PolicyEngine
 
@@ -33,6 +35,7 @@ log = logging.getLogger("guichet.webhooks")
 
 POLL_SECONDS = 5.0
 USER_AGENT = "Guichet-Webhooks/1"
+OVERDUE_EVERY = timedelta(hours=1)
 
 
 class WebhookWorker:
@@ -56,6 +59,7 @@ class WebhookWorker:
         self.allow_private = allow_private
         self.resolver = resolver
         self.transport = transport
+        self.overdue_checked_at: datetime | None = None
 
     async def fan_out(self) -> int:
         total = 0
@@ -66,12 +70,24 @@ class WebhookWorker:
             if done < delivery.BATCH:
                 return total
 
+    async def record_overdue(self) -> int:
+        """INVOICE_OVERDUE for invoices newly overdue, at most once an hour per process."""
+        now = self.clock.now()
+        if self.overdue_checked_at is not None and now - self.overdue_checked_at < OVERDUE_EVERY:
+            return 0
+        async with self.sessionmaker() as session, session.begin():
+            recorded = await overdue.record_overdue(session, today=self.clock.today(), now=now)
+        self.overdue_checked_at = now
+        return recorded
+
     async def purge(self) -> int:
         async with self.sessionmaker() as session, session.begin():
             return await events.purge_old_events(session, now=self.clock.now())
 
     async def run_pending(self) -> int:
-        """Fan out, make every due attempt, purge old events; answer how many attempts were made."""
+        """Record overdue invoices, fan out, make every due attempt, purge old events; answer how many
+        attempts were made."""
+        await self.record_overdue()
         await self.fan_out()
         made = 0
         async with self.sessionmaker() as session:

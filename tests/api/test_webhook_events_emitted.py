@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +150,21 @@ async def test_a_completed_export_is_recorded_for_its_owner(app, gql, sessionmak
     async with sessionmaker() as session:
         event = (await session.execute(select(Event).where(Event.type == "EXPORT_COMPLETED"))).scalar_one()
     assert (event.subject_type, event.owner_principal) == ("ExportJob", f"contact:{world.manager.contact_id}")
+
+
+async def test_an_invoice_falling_overdue_is_recorded_once(app, sessionmaker) -> None:
+    worker = await manual_worker(app, StubResolver(), Receiver())
+    today = TEST_NOW.date()
+    async with sessionmaker() as session, session.begin():
+        org = await make_organisation(session)
+        account = await make_account(session, org)
+        late = await make_invoice(session, account, due=today - timedelta(days=1))
+        await make_invoice(session, account, due=today)  # due today: still OPEN
+        await make_invoice(session, account, due=today - timedelta(days=2), paid_minor=10_000, total_minor=10_000)
+        await make_invoice(session, account, due=today - timedelta(days=8))  # before the look-back
+
+    await worker.run_pending()
+    worker.overdue_checked_at = None  # as a second process would
+    await worker.run_pending()
+
+    assert await _events(sessionmaker) == [("INVOICE_OVERDUE", "Invoice", late.id, [account.id])]

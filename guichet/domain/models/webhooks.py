@@ -50,6 +50,7 @@ class Event(Base):
         Index("ix_events_org_id", "organisation_id", "id"),
         Index("ix_events_fan_out", "fanned_out_at", "id"),
         Index("ix_events_created", "created_at"),
+        Index("ix_events_type_subject", "type", "subject_pk"),
     )
 
     id: Mapped[int] = pk()

@@ -63,6 +63,7 @@ def upgrade() -> None:
     op.create_index("ix_events_org_id", "events", ["organisation_id", "id"])
     op.create_index("ix_events_fan_out", "events", ["fanned_out_at", "id"])
     op.create_index("ix_events_created", "events", ["created_at"])
+    op.create_index("ix_events_type_subject", "events", ["type", "subject_pk"])
     op.create_table(
         "event_accounts",
         sa.Column("event_id", ID, nullable=False),
@@ -107,6 +108,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_table("event_accounts")
+    op.drop_index("ix_events_type_subject", table_name="events")
     op.drop_index("ix_events_created", table_name="events")
     op.drop_index("ix_events_fan_out", table_name="events")
     op.drop_index("ix_events_org_id", table_name="events")
