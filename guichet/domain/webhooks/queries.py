@@ -11,7 +11,7 @@ scopes the caller decided, so a page is one statement plus its count.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
@@ -60,6 +60,8 @@ def events_statement(
 ) -> Select[Any]:
     """The organisation's events of the last 30 days the reader may read (tests excluded)."""
     oldest = now - RETENTION
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)  # a DateTime without offset reads as UTC
     statement = select(Event).where(
         Event.organisation_id == organisation_id,
         Event.is_test.is_(False),
