@@ -164,7 +164,9 @@ class WebhookWorker:
             "host": target.host if target.port == default_port else f"{target.host}:{target.port}",
         }
         try:
+            # The 10 s are for the whole exchange (httpx's timeout bounds each phase on its own).
             async with (
+                asyncio.timeout(rules.RESPONSE_TIMEOUT_SECONDS),
                 httpx.AsyncClient(
                     transport=self.transport, timeout=rules.RESPONSE_TIMEOUT_SECONDS, follow_redirects=False
                 ) as client,
@@ -177,7 +179,7 @@ class WebhookWorker:
                 ) as response,
             ):
                 return response.status_code, None
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             return None, "timeout (10 s)"
         except httpx.HTTPError as error:
             return None, f"{type(error).__name__}: {error}"[:300]
