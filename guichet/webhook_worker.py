@@ -36,6 +36,7 @@ log = logging.getLogger("guichet.webhooks")
 POLL_SECONDS = 5.0
 USER_AGENT = "Guichet-Webhooks/1"
 OVERDUE_EVERY = timedelta(hours=1)
+CONCURRENT_ATTEMPTS = 8
 
 
 class WebhookWorker:
@@ -89,12 +90,16 @@ class WebhookWorker:
         attempts were made."""
         await self.record_overdue()
         await self.fan_out()
-        made = 0
         async with self.sessionmaker() as session:
             waiting = await delivery.due(session, now=self.clock.now())
-        for delivery_id, attempts in waiting:
-            if await self.attempt(delivery_id, attempts):
-                made += 1
+        # Attempts run side by side, so one slow receiver (up to 10 s) does not hold up the others.
+        gate = asyncio.Semaphore(CONCURRENT_ATTEMPTS)
+
+        async def one(delivery_id: int, attempts: int) -> bool:
+            async with gate:
+                return await self.attempt(delivery_id, attempts)
+
+        made = sum(await asyncio.gather(*(one(i, a) for i, a in waiting)))
         await self.purge()
         return made
 

@@ -177,11 +177,12 @@ async def test_a_wrong_secret_does_not_verify(app, gql, sessionmaker) -> None:
 
     await worker.run_pending()
 
-    first, second = receiver.requests
-    headers = [(r.headers["webhook-id"], r.headers["webhook-timestamp"], r.content) for r in (first, second)]
-    expected = independent_signature(other["secret"], *headers[1])
-    assert second.headers["webhook-signature"] == expected
-    assert first.headers["webhook-signature"] != independent_signature(other["secret"], *headers[0])
+    verified = sorted(
+        r.headers["webhook-signature"]
+        == independent_signature(other["secret"], r.headers["webhook-id"], r.headers["webhook-timestamp"], r.content)
+        for r in receiver.requests
+    )
+    assert verified == [False, True]  # only the second endpoint's delivery verifies with its secret
 
 
 async def test_a_failing_endpoint_is_retried_with_backoff_then_disabled_after_3_days_and_admins_emailed(
@@ -194,7 +195,6 @@ async def test_a_failing_endpoint_is_retried_with_backoff_then_disabled_after_3_
         "endpoint"
     ]["id"]
     await _event(sessionmaker, org, accounts=[a.id])
-    await _event(sessionmaker, org, subject=2, accounts=[a.id], now=TEST_NOW + timedelta(days=1))
 
     await worker.run_pending()
     nexts = []
@@ -206,6 +206,10 @@ async def test_a_failing_endpoint_is_retried_with_backoff_then_disabled_after_3_
         first = (await _deliveries(sessionmaker))[0]
         nexts.append(first.next_attempt_at - clock.current)
     before_deadline = (first.status, first.attempts, first.last_response_status)
+    # A later event: its delivery is still waiting when the endpoint is disabled.
+    clock.current = first.next_attempt_at
+    await _event(sessionmaker, org, subject=2, accounts=[a.id], now=clock.current)
+    await worker.fan_out()
     # Keep failing until the 3-day mark: the last attempt falls on it.
     while first.status == "RETRYING":
         clock.current = first.next_attempt_at
@@ -353,11 +357,9 @@ async def test_an_organisation_wide_key_receives_every_type_it_may_read(app, gql
 
     await worker.run_pending()
 
-    assert [json.loads(r.content)["data"]["id"] for r in receiver.requests] == [
-        to_global_id("Invoice", 1),
-        to_global_id("Invoice", 2),
-        to_global_id("Payment", 3),
-    ]
+    assert sorted(json.loads(r.content)["data"]["id"] for r in receiver.requests) == sorted(
+        [to_global_id("Invoice", 1), to_global_id("Invoice", 2), to_global_id("Payment", 3)]
+    )
 
 
 async def test_an_export_completed_goes_to_its_own_keys_endpoints_only(app, gql, sessionmaker) -> None:

@@ -184,10 +184,15 @@ def body_of(event: Event) -> dict[str, object]:
 
 
 async def _set(session: AsyncSession, delivery_id: int, attempts: int, **values: object) -> bool:
-    """Update the delivery only while it is still this attempt's (attempts unchanged)."""
+    """Update the delivery only while it is still this attempt's (attempts unchanged) and waiting: one
+    failed meanwhile because its endpoint was disabled stays FAILED."""
     result = await session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.attempts == attempts)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.attempts == attempts,
+            WebhookDelivery.status.in_(rules.DUE_STATUSES),
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
