@@ -76,6 +76,7 @@ def start_webhooks(state: AppState) -> Closer:
         running, state.webhook_loop = state.webhook_loop, None
         if running is not None:
             await running.stop()
+        await worker.close()
 
     return stop
 

@@ -61,6 +61,24 @@ class WebhookWorker:
         self.resolver = resolver
         self.transport = transport
         self.overdue_checked_at: datetime | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def client(self) -> httpx.AsyncClient:
+        """One client for the worker's lifetime (its TLS context is costly to build), that keeps no
+        connection alive: a connection is to an address, and another host name may resolve to it."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                transport=self.transport,
+                timeout=rules.RESPONSE_TIMEOUT_SECONDS,
+                follow_redirects=False,
+                limits=httpx.Limits(max_keepalive_connections=0),
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def fan_out(self) -> int:
         total = 0
@@ -172,10 +190,7 @@ class WebhookWorker:
             # The 10 s are for the whole exchange (httpx's timeout bounds each phase on its own).
             async with (
                 asyncio.timeout(rules.RESPONSE_TIMEOUT_SECONDS),
-                httpx.AsyncClient(
-                    transport=self.transport, timeout=rules.RESPONSE_TIMEOUT_SECONDS, follow_redirects=False
-                ) as client,
-                client.stream(
+                self.client().stream(
                     "POST",
                     target.connect_url(),
                     content=body,
@@ -215,6 +230,7 @@ class RunningWorker:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+        await self.worker.close()
 
 
 def start(worker: WebhookWorker) -> RunningWorker:

@@ -75,6 +75,7 @@ async def manual_worker(app: Any, resolver: StubResolver, receiver: Receiver) ->
     worker: WebhookWorker = state.webhook_worker
     worker.resolver = resolver
     worker.transport = receiver.transport()
+    await worker.close()  # its next client uses the receiver
     return worker
 
 

@@ -32,7 +32,10 @@ async def _run() -> int:
             server_key=settings.secret_key,
             allow_private=settings.webhook_allow_private,
         )
-        return await worker.run_pending()
+        try:
+            return await worker.run_pending()
+        finally:
+            await worker.close()
     finally:
         await engine.dispose()
 
