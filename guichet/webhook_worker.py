@@ -37,6 +37,7 @@ POLL_SECONDS = 5.0
 USER_AGENT = "Guichet-Webhooks/1"
 OVERDUE_EVERY = timedelta(hours=1)
 CONCURRENT_ATTEMPTS = 8
+STOP_GRACE_SECONDS = 15.0
 
 
 class WebhookWorker:
@@ -225,11 +226,16 @@ class RunningWorker:
     task: asyncio.Task[None]
 
     async def stop(self) -> None:
+        """Let the pass under way finish (its sessions return their connections), cancel it only when
+        it outlasts STOP_GRACE_SECONDS; what it leaves undone stays in the outbox."""
         self.stopping.set()
         self.wakeup.set()
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
         await self.worker.close()
 
 
