@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from guichet.domain.contracts.demo import demo_contracts
+from guichet.domain.rewards.demo import demo_rewards, mark_eligible
 from guichet.domain.schedules.demo import demo_schedules
 from guichet.settings import Settings
 
@@ -295,6 +296,8 @@ def build_demo_feed(today: date) -> dict[str, Any]:
     rng = random.Random(2026)
     acme = _acme(today, rng)
     acme["contracts"] = demo_contracts(today, acme["billingAccounts"])
+    acme["rewards"] = demo_rewards(today, acme["currency"])
+    mark_eligible(acme["invoices"], today)
     return {"organisations": [acme, _globex(today, rng), _jean(today)]}
 
 

@@ -14,6 +14,7 @@ from guichet.cli import (
     documents,
     feed,
     jobs_billing,
+    jobs_contracts,
     jobs_payments,
     jobs_schedules,
     jobs_service_requests,
@@ -155,6 +156,7 @@ jobs_payments.register(cli, jobs)  # guichet jobs expire-payments
 jobs_schedules.register(cli, jobs)  # guichet jobs collect-debits, guichet schedules cancel
 jobs_service_requests.register(cli, jobs)  # guichet jobs close-service-requests
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
+jobs_contracts.register(cli, jobs)  # guichet jobs renewals, expire-rewards
 documents.register(cli)  # guichet documents import
 jobs_webhooks.register(cli, jobs)  # guichet jobs deliver-webhooks
 

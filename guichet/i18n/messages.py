@@ -18,6 +18,7 @@ from guichet.i18n import (
     catalogue_invoices,
     catalogue_payments,
     catalogue_reporting,
+    catalogue_rewards,
     catalogue_schedules,
     catalogue_service_requests,
 )
@@ -38,6 +39,7 @@ for _area in (
     catalogue_reporting,
     catalogue_billing,
     catalogue_integrations,
+    catalogue_rewards,
 ):
     for _key, _texts in _area.MESSAGES.items():
         if _key in CATALOGUE:

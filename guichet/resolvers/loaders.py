@@ -145,6 +145,15 @@ class PendingPaymentsByPaymentIdLoader(_Loader):
         return [found.get(k, []) for k in keys]
 
 
+class PendingPaymentsByContractIdLoader(_Loader):
+    """Pending-payment rows by contract id, unfiltered: Contract.pendingPayments costs one query per page."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[list[Any]]:
+        async with self.ctx.read() as session:
+            found = await pending_queries.items_of_contracts(session, list(keys))
+        return [found.get(k, []) for k in keys]
+
+
 class BillingProfileByAccountIdLoader(_Loader):
     """Billing profiles by account id: a list of accounts' profiles costs four queries, not four per account."""
 
@@ -323,6 +332,10 @@ class Loaders:
     @cached_property
     def pending_payments_by_payment_id(self) -> PendingPaymentsByPaymentIdLoader:
         return PendingPaymentsByPaymentIdLoader(self._ctx)
+
+    @cached_property
+    def pending_payments_by_contract_id(self) -> PendingPaymentsByContractIdLoader:
+        return PendingPaymentsByContractIdLoader(self._ctx)
 
     @cached_property
     def contract_lines_by_contract_id(self) -> ContractLinesByContractIdLoader:

@@ -18,6 +18,7 @@ from guichet.resolvers import (
     organisations,
     payments,
     pending_payments,
+    rewards,
     schedules,
     service_requests,
     webhooks,
@@ -51,6 +52,7 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "WebhookEndpoint": webhooks.endpoints_by_pk,
     "WebhookDelivery": webhooks.deliveries_by_pk,
     "Event": webhooks.events_by_pk,
+    "RewardTransaction": rewards.entries_by_pk,
 }
 
 

@@ -90,6 +90,11 @@ async def items_of_payment(ctx: Context, payment_pk: int) -> list[PendingPayment
     return await readable_items(ctx, await ctx.loaders.pending_payments_by_payment_id.load(payment_pk))
 
 
+async def items_of_contract(ctx: Context, contract_pk: int) -> list[PendingPaymentRow]:
+    """A contract's items the viewer may read (INVOICES READ; batched across a page by a loader)."""
+    return await readable_items(ctx, await ctx.loaders.pending_payments_by_contract_id.load(contract_pk))
+
+
 async def pay_pending_payments(
     ctx: Context,
     *,

@@ -302,6 +302,7 @@ class NewRequestInput:
     invoice_id: str | None
     related_request_id: str | None
     attachment_ids: Sequence[str]
+    contract_id: str | None = None
 
 
 def _pks(ids: Sequence[str], type_name: str, name: str) -> list[int]:
@@ -330,6 +331,7 @@ async def create_service_request(ctx: Context, *, decision: Decision | None, new
         line_ids=tuple(_pks(new.line_ids, "Line", "lineIds")),
         invoice_id=_pk(new.invoice_id, "Invoice", "invoiceId"),
         related_request_id=_pk(new.related_request_id, "ServiceRequest", "relatedRequestId"),
+        contract_id=_pk(new.contract_id, "Contract", "contractId"),
         attachment_ids=tuple(_pks(new.attachment_ids, "Attachment", "attachmentIds")),
     )
     await ctx.close()

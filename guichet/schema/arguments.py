@@ -35,6 +35,7 @@ BY_FIELD = {
     "Organisation.invitations.status": "Only the invitations in this status; all of them when absent.",
     "Organisation.apiKeys.status": "Only the keys in one of these statuses; all of them when absent.",
     "Contract.billingScheduleUrl.format": "CSV (default) or PDF.",
+    "RewardAccount.transactions.type": "Only the entries of these types; every entry when absent.",
     "Organisation.billingScheduleUrl.format": "CSV (default) or PDF.",
     "Subscription.paymentUpdated.paymentId": "The payment's global ID (from `payInvoices`); "
     "its current state comes first, then every change.",

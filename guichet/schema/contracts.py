@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,12 +17,18 @@ from guichet.domain.contracts import queries, rules
 from guichet.domain.ids import pk_of, to_global_id
 from guichet.domain.models import contracts as models
 from guichet.resolvers import contracts as resolvers
+from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers.context import Info
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Money
 from guichet.schema.errors import refusals_as_errors
 from guichet.schema.invoices import Invoice
 from guichet.schema.relay import Connection, Node
+
+if TYPE_CHECKING:
+    from guichet.schema.pending_payments import PendingPayment
+
+PendingPaymentRef = Annotated["PendingPayment", strawberry.lazy("guichet.schema.pending_payments")]
 
 # A billingAccountId naming nothing of ours matches nothing (no such primary key).
 _NO_ACCOUNT = -1
@@ -230,6 +237,15 @@ class Contract(Node):
     def document_url(self, info: Info) -> str:
         with refusals_as_errors(info):
             return resolvers.contract_document_url(info.context, view=self.view)
+
+    @strawberry.field(
+        description="Its renewals to pay or paid (those the viewer may read, with INVOICES READ), oldest first."
+    )
+    async def pending_payments(self, info: Info) -> list[PendingPaymentRef]:
+        from guichet.schema.pending_payments import PendingPayment
+
+        rows = await pending_payment_resolvers.items_of_contract(info.context, self.view.row.id)
+        return [PendingPayment.from_row(row, info) for row in rows]
 
 
 @strawberry.type(description="One period to invoice (Oracle's « calendrier de facturation des abonnements »).")

@@ -120,8 +120,14 @@ class Invoice(Node):
     period_start: date | None = strawberry.field(description="First day of the billed period.")
     period_end: date | None = strawberry.field(description="Last day of the billed period.")
     total: Money = strawberry.field(description="The invoice's total.")
-    amount_paid: Money = strawberry.field(description="What has been paid so far.")
-    amount_due: Money = strawberry.field(description="What is left to pay (total - amountPaid, never negative).")
+    amount_paid: Money = strawberry.field(description="What payments have paid so far (rewards not included).")
+    amount_due: Money = strawberry.field(
+        description="What is left to pay (total - amountPaid - rewardsApplied, never negative)."
+    )
+    rewards_eligible: bool = strawberry.field(
+        description="Rewards may pay this invoice (the back office says which invoices, e.g. support invoices)."
+    )
+    rewards_applied: Money = strawberry.field(description="total = amountPaid + rewardsApplied + amountDue.")
     payment_pending: bool = strawberry.field(description="A payment for this invoice is under way.")
     # The next three are plain attributes holding either the value (a page prefetched it) or a
     # Deferred that loads it through the request's DataLoader if, and only if, it is selected:
@@ -153,7 +159,8 @@ class Invoice(Node):
         `billing_account`, `lines` and `payments` are the values, or Deferred loads of them.
         """
         currency = row.currency
-        total, paid = row.total_minor, row.amount_paid_minor
+        # amount_paid_minor counts what rewards settled too (the status rule sees one settled sum).
+        total, settled, rewards = row.total_minor, row.amount_paid_minor, row.rewards_applied_minor
         return cls(
             id=strawberry.ID(to_global_id("Invoice", row.id)),
             number=row.number,
@@ -164,8 +171,10 @@ class Invoice(Node):
             period_start=row.period_start,
             period_end=row.period_end,
             total=money(total, currency),
-            amount_paid=money(paid, currency),
-            amount_due=money(rules.amount_due_minor(total, paid), currency),
+            amount_paid=money(rules.paid_by_payments_minor(settled, rewards), currency),
+            amount_due=money(rules.amount_due_minor(total, settled), currency),
+            rewards_eligible=row.rewards_eligible,
+            rewards_applied=money(rewards, currency),
             payment_pending=row.pending_payment_id is not None,
             billing_account=billing_account,
             lines=lines,

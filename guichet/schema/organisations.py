@@ -21,6 +21,7 @@ from guichet.resolvers import payment_reconciliations as reconciliation_resolver
 from guichet.resolvers import payments as payment_resolvers
 from guichet.resolvers import pending_payments as pending_payment_resolvers
 from guichet.resolvers import reporting as reporting_resolvers
+from guichet.resolvers import rewards as reward_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers import webhooks as webhook_resolvers
@@ -74,6 +75,7 @@ from guichet.schema.pending_payments import filter_values as pending_filter_valu
 from guichet.schema.permissions import decision_of, requires
 from guichet.schema.relay import Connection, Node
 from guichet.schema.reporting import SpendingDimension, SpendingRow
+from guichet.schema.rewards import RewardAccount, RewardTransaction
 from guichet.schema.schedules import Schedule, ScheduleConnection, ScheduleFilter
 from guichet.schema.service_requests import (
     Attachment,
@@ -248,6 +250,16 @@ class Organisation(Node):
                 after=after,
             )
         return PendingPaymentConnection.from_page(page, lambda row: PendingPayment.from_row(row, info))
+
+    @strawberry.field(
+        description="Support rewards, one account per currency: the organisation's own always, others once they have "
+        "entries (module REWARDS, READ).",
+        extensions=[requires(Module.REWARDS, Action.READ)],
+    )
+    async def rewards(self, info: Info) -> list[RewardAccount]:
+        decision_of(info)
+        views = await reward_resolvers.reward_accounts(info.context, organisation_id=self.pk, currency=self.currency)
+        return [RewardAccount.of(view) for view in views]
 
     @strawberry.field(
         description="Contracts in the viewer's scope, oldest first (module CONTRACTS, READ).",
@@ -558,6 +570,7 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "WebhookEndpoint": WebhookEndpoint.from_row,
     "WebhookDelivery": WebhookDelivery.from_row,
     "Event": Event.from_row,
+    "RewardTransaction": lambda row, info: RewardTransaction.from_row(row),
 }
 
 

@@ -23,8 +23,10 @@ from guichet.schema.relay import Connection, Node
 
 if TYPE_CHECKING:
     from guichet.schema.billing_profiles import SavedPaymentMethod
+    from guichet.schema.contracts import Contract
     from guichet.schema.invoices import Invoice
 
+ContractRef = Annotated["Contract", strawberry.lazy("guichet.schema.contracts")]
 InvoiceRef = Annotated["Invoice", strawberry.lazy("guichet.schema.invoices")]
 SavedPaymentMethodRef = Annotated["SavedPaymentMethod", strawberry.lazy("guichet.schema.billing_profiles")]
 
@@ -69,6 +71,7 @@ class PendingPayment(Node):
     pk: strawberry.Private[int]
     billing_account_pk: strawberry.Private[int]
     invoice_pk: strawberry.Private[int | None]
+    contract_pk: strawberry.Private[int | None]
     failed_method_pk: strawberry.Private[int | None]
 
     @classmethod
@@ -91,6 +94,7 @@ class PendingPayment(Node):
             pk=row.id,
             billing_account_pk=row.billing_account_id,
             invoice_pk=row.invoice_id,
+            contract_pk=row.contract_id,
             failed_method_pk=row.failed_payment_method_id,
         )
 
@@ -98,6 +102,15 @@ class PendingPayment(Node):
     async def billing_account(self, info: Info) -> BillingAccount:
         row = await info.context.loaders.billing_account_by_id.load(self.billing_account_pk)
         return BillingAccount.from_row(row)
+
+    @strawberry.field(description="RENEWAL: the contract it renews (if the viewer may read it, with CONTRACTS READ).")
+    async def contract(self, info: Info) -> ContractRef | None:
+        from guichet.schema.contracts import Contract
+
+        if self.contract_pk is None:
+            return None
+        view = await info.context.loaders.readable_contract_by_id.load(self.contract_pk)
+        return Contract.from_view(view) if view is not None else None
 
     @strawberry.field(
         description="FAILED_CHARGE: the invoice whose automatic charge failed (if the viewer may read it)."

@@ -27,6 +27,7 @@ from guichet.resolvers.context import Info
 from guichet.resolvers.pagination import Page
 from guichet.schema.billing import BillingAccount, Line
 from guichet.schema.common import Action, Module, UserError
+from guichet.schema.contracts import Contract
 from guichet.schema.errors import refusals_as_errors
 from guichet.schema.invoices import Invoice
 from guichet.schema.members import Contact
@@ -215,6 +216,7 @@ class ServiceRequest(Node):
     billing_account_id: strawberry.Private[int | None]
     invoice_id: strawberry.Private[int | None]
     related_request_id: strawberry.Private[int | None]
+    contract_id: strawberry.Private[int | None]
     created_by_contact_id: strawberry.Private[int | None]
 
     @classmethod
@@ -256,6 +258,7 @@ class ServiceRequest(Node):
             billing_account_id=row.billing_account_id,
             invoice_id=row.invoice_id,
             related_request_id=row.related_request_id,
+            contract_id=row.contract_id,
             created_by_contact_id=row.created_by_contact_id,
         )
 
@@ -276,6 +279,13 @@ class ServiceRequest(Node):
             return None
         view = await info.context.loaders.readable_invoice_by_id.load(self.invoice_id)
         return Invoice.from_view(view, info) if view is not None else None
+
+    @strawberry.field(description="The contract it is about, if the viewer may read it (CONTRACTS READ).")
+    async def contract(self, info: Info) -> Contract | None:
+        if self.contract_id is None:
+            return None
+        view = await info.context.loaders.readable_contract_by_id.load(self.contract_id)
+        return Contract.from_view(view) if view is not None else None
 
     @strawberry.field(description="The earlier request this one follows up, if the viewer may read it.")
     async def related_request(self, info: Info) -> ServiceRequest | None:
@@ -376,6 +386,9 @@ class CreateServiceRequestInput:
     )
     related_request_id: strawberry.ID | None = strawberry.field(
         default=None, description="An earlier request this one follows up (a final request is never reopened)."
+    )
+    contract_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A contract of the billing account the request is about."
     )
     attachment_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Files uploaded with createAttachmentUpload (at most 20)."
@@ -492,6 +505,7 @@ class Mutation:
                 line_ids=input.line_ids or [],
                 invoice_id=input.invoice_id,
                 related_request_id=input.related_request_id,
+                contract_id=input.contract_id,
                 attachment_ids=input.attachment_ids or [],
             ),
         )

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from guichet.domain import models
-from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.models.payments import Payment
 from guichet.domain.models.pending_payments import PaymentPendingPayment, PendingPayment
 from guichet.domain.payments import PayRequest, pay_invoices
 from guichet.domain.payments.service import Gateways, apply_webhook
 from guichet.domain.payments.webhooks import WebhookEvent
 from tests.conftest import TEST_NOW
-from tests.factories_payments import make_pay_world, snapshot
-from tests.factories_pending_payments import open_failed_charge, open_renewal
+from tests.factories_payments import make_pay_world
+from tests.factories_pending_payments import open_failed_charge
 
 
 def _request(world, ids, *, key="k-1", method="BANK_TRANSFER"):  # type: ignore[no-untyped-def]
@@ -80,19 +78,3 @@ async def test_a_bank_transfer_webhook_pays_the_failed_charge_and_its_invoice(se
     assert (paid.status, paid.paid_at) == ("PAID", TEST_NOW)
     assert (invoice.amount_paid_minor, invoice.pending_payment_id) == (25000, None)
     assert [(link.payment_id, link.amount_minor) for link in links] == [(result.payment_id, 25000)]
-
-
-async def test_a_renewal_is_not_payable_until_its_area_settles_it(sessionmaker) -> None:
-    async with sessionmaker() as session, session.begin():
-        world = await make_pay_world(session, totals=(25000,))
-        renewal = await open_renewal(session, world.account)
-    before = await snapshot(sessionmaker)
-
-    with pytest.raises(DomainError) as refused:
-        await _pay(sessionmaker, world, _request(world, [renewal.id]))
-
-    assert (refused.value.code, refused.value.field) == (
-        ErrorCode.PENDING_PAYMENT_NOT_PAYABLE,
-        ["input", "pendingPaymentIds", "0"],
-    )
-    assert await snapshot(sessionmaker) == before

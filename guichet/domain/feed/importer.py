@@ -41,6 +41,7 @@ from guichet.domain.feed.parse import (
 from guichet.domain.feed.roles import RoleKey, replace_contact_roles
 from guichet.domain.models.billing_profiles import BillingContact, BillingProfile
 from guichet.domain.money import Money
+from guichet.domain.rewards.feed import import_rewards
 from guichet.domain.schedules.feed import import_schedules
 from guichet.domain.service_requests.categories import import_category_settings
 from guichet.domain.webhooks import events as webhook_events
@@ -76,7 +77,15 @@ class ImportReport:
     tallies: dict[str, Tally] = field(
         default_factory=lambda: {
             kind: Tally()
-            for kind in ("organisations", "billing accounts", "lines", "contacts", "invoices", "schedules")
+            for kind in (
+                "organisations",
+                "billing accounts",
+                "lines",
+                "contacts",
+                "invoices",
+                "schedules",
+                "reward entries",
+            )
         }
     )
 
@@ -88,7 +97,7 @@ class ImportReport:
         """One line for the operator, e.g. '2 organisations (1 created, 1 unchanged), ...'; schedules when any."""
         parts = []
         for kind, tally in self.tallies.items():
-            if kind == "schedules" and not tally.total:
+            if kind in ("schedules", "reward entries") and not tally.total:
                 continue  # only individuals' feeds carry instalment plans: no "0 schedules" noise
             detail = ", ".join(
                 f"{n} {word}"
@@ -137,6 +146,10 @@ async def import_feed(session: AsyncSession, feed: Feed, *, now: datetime) -> Im
             await _import_service_request_categories(session, record, org)
         if record.contracts is not None:
             await import_contracts(session, org, record.contracts, f"{record.path}.contracts", now)
+        if record.rewards is not None:
+            created, unchanged = await import_rewards(session, org, record.rewards, f"{record.path}.rewards", now)
+            report.tallies["reward entries"].created += created
+            report.tallies["reward entries"].unchanged += unchanged
     await session.flush()
     return report
 
@@ -546,6 +559,8 @@ async def _upsert_invoices(
         }
         if feed_invoice.contract_number is not None:
             fields["contract_number"] = feed_invoice.contract_number
+        if feed_invoice.rewards_eligible is not None:
+            fields["rewards_eligible"] = feed_invoice.rewards_eligible
         if invoice is None:
             invoice = models.Invoice(
                 organisation_id=org.id,
@@ -563,7 +578,12 @@ async def _upsert_invoices(
             continue
         if invoice.organisation_id != org.id:
             raise FeedError(where, f"invoice {feed_invoice.number} belongs to another organisation")
-        paid = invoice.amount_paid_minor if feed_invoice.amount_paid_minor is None else feed_invoice.amount_paid_minor
+        # The feed's amountPaid is what payments settled; redeemed rewards settle the rest.
+        paid = (
+            invoice.amount_paid_minor
+            if feed_invoice.amount_paid_minor is None
+            else feed_invoice.amount_paid_minor + invoice.rewards_applied_minor
+        )
         _check_invoice_update(feed_invoice, invoice, paid, where)
         lines = [(line.description, line.line_number, line.amount_minor) for line in feed_invoice.lines]
         lines_changed = stored_lines.get(invoice.id, []) != lines

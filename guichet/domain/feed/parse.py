@@ -88,6 +88,8 @@ class FeedInvoice:
     reopen: bool
     # The contract the invoice bills (marks its schedule periods INVOICED); None: keep what is stored.
     contract_number: str | None = None
+    # Rewards may pay it; None: keep what is stored (False for a new invoice).
+    rewards_eligible: bool | None = None
 
     @property
     def total_minor(self) -> int:
@@ -112,6 +114,8 @@ class FeedOrganisation:
     service_request_categories: list[dict[str, Any]] | None = None
     # Raw contract records, handed to the contracts area's importer (None: the key is absent).
     contracts: list[dict[str, Any]] | None = None
+    # Raw reward ledger entries, handed to the rewards area's importer (None: the key is absent).
+    rewards: list[dict[str, Any]] | None = None
 
     @property
     def label(self) -> str:
@@ -254,6 +258,7 @@ ORG_FIELDS = (
     "schedules",
     "serviceRequestCategories",
     "contracts",
+    "rewards",
 )
 ACCOUNT_FIELDS = ("number", "name", "lines", "legalName", "address", "billingContacts")
 ADDRESS_FIELDS = ("line1", "line2", "city", "postalCode", "region", "country")
@@ -274,6 +279,7 @@ INVOICE_FIELDS = (
     "amountPaid",
     "reopen",
     "contractNumber",
+    "rewardsEligible",
 )
 INVOICE_LINE_FIELDS = ("description", "lineNumber", "amount")
 
@@ -343,6 +349,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
     schedules = _list(record, "schedules", where)
     categories = _list(record, "serviceRequestCategories", where)
     contracts = _list(record, "contracts", where)
+    rewards = _list(record, "rewards", where)
     return FeedOrganisation(
         path=path,
         ref=ref,
@@ -356,6 +363,7 @@ def _organisation(raw: Any, path: str) -> FeedOrganisation:
         schedules=schedules,
         service_request_categories=categories,
         contracts=contracts,
+        rewards=rewards,
     )
 
 
@@ -509,6 +517,7 @@ def _invoice(raw: Any, path: str, currency: str) -> FeedInvoice:
         amount_paid_minor=paid_minor,
         contract_number=_text(record, "contractNumber", where, required=False, max_len=50),
         reopen=bool(_bool(record, "reopen", where)),
+        rewards_eligible=_bool(record, "rewardsEligible", where),
     )
     if paid_minor is not None and paid_minor > invoice.total_minor:
         raise FeedError(where, f"amountPaid {paid} is more than the invoice total")

@@ -81,7 +81,11 @@ def invoices_csv(rows: Sequence[Any], accounts: dict[int, str]) -> bytes:
                 row.status,
                 currency,
                 str(Money(row.total_minor, currency).amount),
-                str(Money(row.amount_paid_minor, currency).amount),
+                str(
+                    Money(
+                        rules.paid_by_payments_minor(row.amount_paid_minor, row.rewards_applied_minor), currency
+                    ).amount
+                ),
                 str(Money(rules.amount_due_minor(row.total_minor, row.amount_paid_minor), currency).amount),
                 "yes" if row.pending_payment_id is not None else "no",
             ]

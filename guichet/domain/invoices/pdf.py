@@ -46,6 +46,8 @@ class InvoiceDocument:
     amount_paid: Money
     amount_due: Money
     lines: tuple[DocumentLine, ...]
+    # Redeemed support rewards (a row of their own when any): total = paid + rewards + due.
+    rewards_applied: Money | None = None
 
 
 class InvoicePdfRenderer(Protocol):
@@ -78,9 +80,10 @@ async def load_document(session: AsyncSession, invoice_id: int, today: date) -> 
         status=row.status,
         payment_pending=row.pending_payment_id is not None,
         total=Money(row.total_minor, row.currency),
-        amount_paid=Money(row.amount_paid_minor, row.currency),
+        amount_paid=Money(rules.paid_by_payments_minor(row.amount_paid_minor, row.rewards_applied_minor), row.currency),
         amount_due=Money(rules.amount_due_minor(row.total_minor, row.amount_paid_minor), row.currency),
         lines=tuple(DocumentLine(ln.description, ln.line_number, Money(ln.amount_minor, row.currency)) for ln in lines),
+        rewards_applied=Money(row.rewards_applied_minor, row.currency) if row.rewards_applied_minor else None,
     )
 
 
@@ -99,6 +102,7 @@ _LABELS = {
         "amount": "Montant",
         "total": "Total",
         "paid": "Déjà payé",
+        "rewards": "Récompenses utilisées",
         "to_pay": "Reste à payer",
         "pending": "Un paiement est en cours.",
         rules.OPEN: "A payer",
@@ -122,6 +126,7 @@ _LABELS = {
         "amount": "Amount",
         "total": "Total",
         "paid": "Already paid",
+        "rewards": "Rewards applied",
         "to_pay": "Amount due",
         "pending": "A payment is under way.",
         rules.OPEN: "Open",
@@ -220,11 +225,11 @@ class FpdfInvoiceRenderer:
             pdf.cell(0, 7, text(_amount(line.amount, locale)), border=1, align="R", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
         pdf.set_font("helvetica", "B", 11)
-        for key, value in (
-            ("total", document.total),
-            ("paid", document.amount_paid),
-            ("to_pay", document.amount_due),
-        ):
+        amounts = [("total", document.total), ("paid", document.amount_paid)]
+        if document.rewards_applied is not None:
+            amounts.append(("rewards", document.rewards_applied))
+        amounts.append(("to_pay", document.amount_due))
+        for key, value in amounts:
             pdf.cell(140, 7, text(labels[key]), align="R")
             pdf.cell(0, 7, text(_amount(value, locale)), align="R", new_x="LMARGIN", new_y="NEXT")
         return bytes(pdf.output())

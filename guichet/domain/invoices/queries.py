@@ -50,6 +50,8 @@ PAGE_COLUMNS = (
     _t.c.total_minor,
     _t.c.amount_paid_minor,
     _t.c.pending_payment_id,
+    _t.c.rewards_applied_minor,
+    _t.c.rewards_eligible,
 )
 
 

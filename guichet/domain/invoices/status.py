@@ -5,6 +5,11 @@ OPEN = to pay, not yet due (« A payer » / « Ouverte »); OVERDUE = past due a
 request's clock gives: an invoice due today is still OPEN. The SQL expressions below are what
 list filters and displayed statuses both use, so a filtered list always agrees with the status
 shown; tests/unit/test_invoice_status.py checks the Python and SQL forms agree case by case.
+
+"Paid" is what is settled: `amount_paid_minor` counts payments and redeemed rewards alike
+(`rewards_applied_minor` of it), so an invoice settled by rewards is PAID and owes nothing, on
+every path that reads these columns (lists, the compiled plan, payments, autopay, exports).
+What payments alone paid is paid_by_payments_minor.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ def invoice_status(*, total_minor: int, paid_minor: int, due_date: date, today: 
 def amount_due_minor(total_minor: int, paid_minor: int) -> int:
     """What is left to pay; never negative (an overpayment is not a credit here)."""
     return max(total_minor - paid_minor, 0)
+
+
+def paid_by_payments_minor(settled_minor: int, rewards_applied_minor: int) -> int:
+    """What payments paid of what is settled (Invoice.amountPaid; rewards shown apart)."""
+    return settled_minor - rewards_applied_minor
 
 
 def _paid() -> ColumnElement[bool]:

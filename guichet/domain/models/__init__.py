@@ -49,6 +49,9 @@ from guichet.domain.models import payments as payments  # noqa: E402
 
 # Pending payments (the PendingPayment node type by name, for the cross-tenant test).
 from guichet.domain.models import pending_payments as pending_payments  # noqa: E402
+
+# Rewards (the RewardTransaction node type by name, for the cross-tenant test).
+from guichet.domain.models import rewards as rewards  # noqa: E402
 from guichet.domain.models import schedules as schedules  # noqa: E402
 from guichet.domain.models import service_requests as service_requests  # noqa: E402
 
@@ -59,6 +62,7 @@ from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPa
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
 from guichet.domain.models.exports import ExportJob as ExportJob  # noqa: E402
 from guichet.domain.models.pending_payments import PendingPayment as PendingPayment  # noqa: E402
+from guichet.domain.models.rewards import RewardTransaction as RewardTransaction  # noqa: E402
 
 # The Schedule node type by name (the cross-tenant test looks node types up here).
 from guichet.domain.models.schedules import Schedule as Schedule  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guichet.domain.models.base import Base, BigId, MinorUnits, UTCDateTime, pk
@@ -33,7 +33,12 @@ class Invoice(Base):
     period_end: Mapped[date | None] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
     total_minor: Mapped[int] = mapped_column(MinorUnits)
+    # Everything settled: payments and redeemed rewards (rewards_applied_minor of it). One column
+    # for both keeps the status rule, the amount due and every payment guard as they are.
     amount_paid_minor: Mapped[int] = mapped_column(MinorUnits, default=0)
+    rewards_applied_minor: Mapped[int] = mapped_column(MinorUnits, default=0, server_default="0")
+    # Rewards may pay it (feed `rewardsEligible`).
+    rewards_eligible: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The payment under way for this invoice, if any (set by a guarded UPDATE: one payment wins).
     pending_payment_id: Mapped[int | None] = mapped_column(BigId)
     # The contract this invoice bills (feed `contractNumber`): marks its schedule periods INVOICED.

@@ -421,6 +421,8 @@ async def _pay_once(
                     models.Invoice.id == invoice.id,
                     models.Invoice.pending_payment_id.is_(None),
                     models.Invoice.amount_paid_minor < models.Invoice.total_minor,
+                    # Still what was read: a redemption of rewards in between changes what is due.
+                    models.Invoice.amount_paid_minor == invoice.amount_paid_minor,
                 )
                 .values(pending_payment_id=payment.id, updated_at=now)
                 .execution_options(synchronize_session=False)

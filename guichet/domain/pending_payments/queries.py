@@ -63,3 +63,17 @@ async def items_of_payments(session: AsyncSession, payment_ids: Sequence[int]) -
     for payment_id, item in rows:
         grouped[payment_id].append(item)
     return grouped
+
+
+async def items_of_contracts(session: AsyncSession, contract_ids: Sequence[int]) -> dict[int, list[PendingPayment]]:
+    """contract id -> its items (renewals), oldest first (one query)."""
+    rows = (
+        await session.execute(
+            select(PendingPayment).where(PendingPayment.contract_id.in_(list(contract_ids))).order_by(PendingPayment.id)
+        )
+    ).scalars()
+    grouped: dict[int, list[PendingPayment]] = defaultdict(list)
+    for item in rows:
+        assert item.contract_id is not None
+        grouped[item.contract_id].append(item)
+    return grouped

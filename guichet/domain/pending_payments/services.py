@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
+from guichet.domain.contracts.terms import extend_for_renewal
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.models.pending_payments import PaymentPendingPayment, PendingPayment
 from guichet.domain.money import Money
@@ -176,8 +177,8 @@ async def settle(session: AsyncSession, *, item: PendingPayment, payment_id: int
     The one dispatch point of settlement:
     - FAILED_CHARGE: its invoice was claimed by the same payment and paid by the payment's
       allocation; the item is PAID once that invoice is (it goes back to DUE otherwise).
-    - RENEWAL: the contracts area replaces this branch by a call into domain/contracts that
-      extends the contract's endDate and renewalNoticeDate by 12 months.
+    - RENEWAL: domain/contracts extends the renewed contract's endDate and renewalNoticeDate by
+      12 months (once per term: guarded on the end date it renews).
     - ORDER: the shop area acknowledges the order here.
     Kinds outside PAYABLE_KINDS are refused before any money moves (claim_for_payment), so
     reaching their branch is an invariant violation.
@@ -194,6 +195,8 @@ async def settle(session: AsyncSession, *, item: PendingPayment, payment_id: int
         if invoice.amount_paid_minor < invoice.total_minor:
             await _release(session, item.id, payment_id, now)
             return False
+    elif item.kind == "RENEWAL":
+        await extend_for_renewal(session, item=item, now=now)
     else:
         raise RuntimeError(f"pending payment {item.id}: no area settles {item.kind} yet")
     moved = await session.execute(

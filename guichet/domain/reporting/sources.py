@@ -24,10 +24,13 @@ from sqlalchemy import ColumnElement, and_, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
+from guichet.domain.contracts import queries as contract_queries
 from guichet.domain.ids import to_global_id
 from guichet.domain.invoices import queries as invoice_queries
 from guichet.domain.invoices import status as invoice_rules
+from guichet.domain.models.contracts import Contract, ContractLine
 from guichet.domain.models.payments import Payment, PaymentInvoice
+from guichet.domain.models.rewards import RewardTransaction
 from guichet.domain.models.schedules import Schedule
 from guichet.domain.models.service_requests import ServiceRequest
 from guichet.domain.money import Money
@@ -61,12 +64,7 @@ class ExportKind(StrEnum):
 
 
 # Kinds whose area Guichet does not have: refused at start, naming why.
-UNAVAILABLE_KINDS = (
-    ExportKind.CONTRACTS,
-    ExportKind.BILLING_SCHEDULE,
-    ExportKind.ORDERS,
-    ExportKind.REWARD_TRANSACTIONS,
-)
+UNAVAILABLE_KINDS = (ExportKind.ORDERS,)
 
 
 @dataclass(frozen=True)
@@ -200,7 +198,9 @@ async def _invoices(session: AsyncSession, scope: Scope, after: int, limit: int)
                     _iso(r.period_end),
                     r.status,
                     _amount(r.total_minor, r.currency),
-                    _amount(r.amount_paid_minor, r.currency),
+                    _amount(
+                        invoice_rules.paid_by_payments_minor(r.amount_paid_minor, r.rewards_applied_minor), r.currency
+                    ),
                     _amount(invoice_rules.amount_due_minor(r.total_minor, r.amount_paid_minor), r.currency),
                     r.currency,
                     "true" if r.pending_payment_id is not None else "false",
@@ -437,6 +437,172 @@ async def _audit_events(
     ]
 
 
+CONTRACT_COLUMNS = (
+    "id",
+    "number",
+    "name",
+    "status",
+    "billing_account_id",
+    "start_date",
+    "end_date",
+    "renewal_notice_date",
+    "auto_renew",
+    "terminated_on",
+    "currency",
+)
+
+
+async def _contracts(session: AsyncSession, scope: Scope, after: int, limit: int) -> list[tuple[int, tuple[Cell, ...]]]:
+    """Contracts in scope (the list's statement), `from`/`to` on their start date."""
+    statement = contract_queries.contracts_statement(
+        organisation_id=scope.organisation_id,
+        account_ids=scope.account_ids,
+        criteria=contract_queries.ContractCriteria(),
+    ).where(
+        *_day_range(Contract.start_date, scope, instants=False),
+        Contract.id > after,
+        Contract.id <= scope.max_row_id,
+    )
+    rows = (await session.execute(statement.order_by(Contract.id).limit(limit))).scalars().all()
+    return [
+        (
+            c.id,
+            (
+                to_global_id("Contract", c.id),
+                c.number,
+                c.name,
+                c.status,
+                to_global_id("BillingAccount", c.billing_account_id),
+                _iso(c.start_date),
+                _iso(c.end_date),
+                _iso(c.renewal_notice_date),
+                "true" if c.auto_renew else "false",
+                _iso(c.terminated_on),
+                c.currency,
+            ),
+        )
+        for c in rows
+    ]
+
+
+BILLING_SCHEDULE_COLUMNS = (
+    "id",
+    "contract_id",
+    "contract_number",
+    "product",
+    "period_start",
+    "period_end",
+    "invoicing_date",
+    "amount",
+    "currency",
+    "status",
+    "invoice_id",
+)
+
+
+async def _billing_schedule(
+    session: AsyncSession, scope: Scope, after: int, limit: int
+) -> list[tuple[int, tuple[Cell, ...]]]:
+    """The schedule entries in scope (the list's rule, on the job's day), `from`/`to` on the invoicing date.
+
+    Entries are computed, not stored: each batch recomputes the schedule of the scope's
+    contracts (three statements) and keeps the entries after `after` in entry-ID order, of lines
+    that existed at the start (`max_row_id` is the highest contract-line id then).
+    """
+    start, end = scope.filter.get("from"), scope.filter.get("to")
+    entries = await contract_queries.schedule(
+        session,
+        organisation_id=scope.organisation_id,
+        account_ids=scope.account_ids,
+        criteria=contract_queries.ScheduleCriteria(
+            start=date.fromisoformat(start) if start else None, end=date.fromisoformat(end) if end else None
+        ),
+        today=scope.today,
+    )
+    kept = sorted(
+        (e for e in entries if e.pk > after and e.line.id <= scope.max_row_id),
+        key=lambda e: e.pk,
+    )[:limit]
+    return [
+        (
+            e.pk,
+            (
+                to_global_id("BillingScheduleEntry", e.pk),
+                to_global_id("Contract", e.contract.id),
+                e.contract.number,
+                e.line.product,
+                _iso(e.period.start),
+                _iso(e.period.end),
+                _iso(e.period.start),
+                _amount(e.period.amount_minor, e.contract.currency),
+                e.contract.currency,
+                e.status,
+                _gid("Invoice", e.invoice_id),
+            ),
+        )
+        for e in kept
+    ]
+
+
+REWARD_TRANSACTION_COLUMNS = (
+    "id",
+    "type",
+    "amount",
+    "balance_after",
+    "currency",
+    "occurred_at",
+    "expires_at",
+    "invoice_id",
+    "actor_contact_id",
+    "note",
+)
+
+
+async def _reward_transactions(
+    session: AsyncSession, scope: Scope, after: int, limit: int
+) -> list[tuple[int, tuple[Cell, ...]]]:
+    """The organisation's ledger with running balances, `from`/`to` on the day it occurred (UTC).
+
+    Rewards belong to the organisation, not to a billing account: whoever may read them reads all.
+    """
+    t = RewardTransaction.__table__
+    ledger = (
+        select(
+            t,
+            func.sum(t.c.amount_minor)
+            .over(partition_by=t.c.currency, order_by=(t.c.occurred_at, t.c.id))
+            .label("balance_after"),
+        )
+        .where(t.c.organisation_id == scope.organisation_id, t.c.id <= scope.max_row_id)
+        .subquery()
+    )
+    statement = (
+        select(ledger)
+        .where(ledger.c.id > after, *_day_range(ledger.c.occurred_at, scope, instants=True))
+        .order_by(ledger.c.id)
+        .limit(limit)
+    )
+    rows = (await session.execute(statement)).all()
+    return [
+        (
+            r.id,
+            (
+                to_global_id("RewardTransaction", r.id),
+                r.type,
+                _amount(r.amount_minor, r.currency),
+                _amount(int(r.balance_after), r.currency),
+                r.currency,
+                _iso(r.occurred_at),
+                _iso(r.expires_at),
+                _gid("Invoice", r.invoice_id),
+                _gid("Contact", r.actor_contact_id),
+                r.note,
+            ),
+        )
+        for r in rows
+    ]
+
+
 PDF_INDEX_COLUMNS = ("invoice_id", "number", "file", "sha256")
 
 
@@ -451,6 +617,13 @@ SOURCES: dict[str, Source] = {
     ExportKind.SCHEDULES: Source(Module.SCHEDULES, SCHEDULE_COLUMNS, Schedule.__table__, _schedules),
     ExportKind.SERVICE_REQUESTS: Source(
         Module.SERVICE_REQUESTS, SERVICE_REQUEST_COLUMNS, ServiceRequest.__table__, _service_requests
+    ),
+    ExportKind.CONTRACTS: Source(Module.CONTRACTS, CONTRACT_COLUMNS, Contract.__table__, _contracts),
+    ExportKind.BILLING_SCHEDULE: Source(
+        Module.CONTRACTS, BILLING_SCHEDULE_COLUMNS, ContractLine.__table__, _billing_schedule
+    ),
+    ExportKind.REWARD_TRANSACTIONS: Source(
+        Module.REWARDS, REWARD_TRANSACTION_COLUMNS, RewardTransaction.__table__, _reward_transactions
     ),
     ExportKind.AUDIT_EVENTS: Source(Module.AUDIT, AUDIT_COLUMNS, models.AuditEvent.__table__, _audit_events),
     ExportKind.INVOICE_PDFS: Source(Module.INVOICES, PDF_INDEX_COLUMNS, _inv, _no_rows),

@@ -27,6 +27,7 @@ from guichet.domain import models
 from guichet.domain.audit import record_event
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import to_global_id
+from guichet.domain.models.contracts import Contract
 from guichet.domain.models.service_requests import (
     ServiceRequest,
     ServiceRequestComment,
@@ -373,6 +374,18 @@ async def _resolve_links(session: AsyncSession, actor: Actor, new: NewRequest) -
             raise DomainError(ErrorCode.NOT_FOUND, field=["input", "invoiceId"])
     if new.related_request_id is not None:
         await _visible_related(session, actor, new.related_request_id)
+    if new.contract_id is not None:
+        contract_account = (
+            await session.execute(
+                select(Contract.billing_account_id).where(
+                    Contract.id == new.contract_id, Contract.organisation_id == actor.organisation_id
+                )
+            )
+        ).scalar_one_or_none()
+        if account_id is None and contract_account is not None:
+            account_id = contract_account
+        if contract_account is None or contract_account != account_id or not _in_scope(actor, contract_account):
+            raise DomainError(ErrorCode.NOT_FOUND, field=["input", "contractId"])
     if account_id is None and actor.account_ids is not None:
         # A request with no billing account is visible only to whole-organisation roles (rule 10).
         raise DomainError(ErrorCode.VALIDATION, "required", field=["input", "billingAccountId"])

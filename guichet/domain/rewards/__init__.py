@@ -1,0 +1,1 @@
+"""Support rewards: the ledger, redemption against invoices, and the expiry job."""
