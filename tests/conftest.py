@@ -101,6 +101,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         webhook_secret="test-webhook-secret",
         public_url="http://guichet.test",
         password_hash_profile="test",
+        # Generous limits: the suite shares a small machine, and these tests are about behaviour,
+        # not time (the limits themselves: tests/unit/test_execution_timeout.py, test_settings.py).
+        request_timeout_seconds=60.0,
+        statement_timeout_seconds=60.0,
     )
 
 
