@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from guichet.policies.runtime import PolicyRuntime
     from guichet.rate_limits import Buckets
     from guichet.web.metrics import Metrics
+    from guichet.webhook_worker import RunningWorker as RunningWebhooks
+    from guichet.webhook_worker import WebhookWorker
 
 
 # What a start function of the lifespan returns: the async function that stops what it started.
@@ -61,6 +63,9 @@ class AppState:
     buckets: Buckets | None = None
     # Set by the lifespan (export_worker.start): wakes this process's export worker.
     export_wakeup: asyncio.Event | None = None
+    # Set by the lifespan (hooks.start_webhooks): the outgoing-webhook worker and its loop.
+    webhook_worker: WebhookWorker | None = None
+    webhook_loop: RunningWebhooks | None = None
 
     @property
     def policy_engine(self) -> PolicyEngine:
@@ -73,6 +78,11 @@ class AppState:
         """Ask mail delivery (when running) to look at the outbox now rather than at its next poll."""
         if self.mail_wakeup is not None:
             self.mail_wakeup.set()
+
+    def wake_webhooks(self) -> None:
+        """Ask the webhook loop (when running) to fan out and deliver now rather than at its next poll."""
+        if self.webhook_loop is not None:
+            self.webhook_loop.wakeup.set()
 
     def wake_exports(self) -> None:
         """Ask the export worker (when running) to look for new jobs now."""

@@ -13,8 +13,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout.
+def create_engine(url: str, *, echo: bool = False, statement_timeout_seconds: float = 5.0) -> AsyncEngine:
+    """Create the async engine; SQLite gets foreign keys, WAL and a busy timeout, PostgreSQL a
+    statement_timeout (a runaway query cannot hold a connection for ever, SEC-09).
 
     SQL parameters never appear in exceptions or logs (hide_parameters): they hold e-mails, names
     and token hashes, and a traceback is logged in full.
@@ -43,7 +44,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         pool_size=10,
         max_overflow=10,
         pool_recycle=POOL_RECYCLE_SECONDS,
-        connect_args={"server_settings": {"statement_timeout": "5000"}},
+        connect_args={"server_settings": {"statement_timeout": str(int(statement_timeout_seconds * 1000))}},
     )
 
 

@@ -32,6 +32,7 @@ from guichet.domain.models.exports import ExportJob
 from guichet.domain.reporting import sources, transitions
 from guichet.domain.reporting.files import ExportStore, PdfZipWriter, TableWriter, finish
 from guichet.domain.reporting.jobs import ExportChange
+from guichet.domain.webhooks import events as webhook_events
 
 log = logging.getLogger("guichet.exports")
 
@@ -113,8 +114,9 @@ class ExportWorker:
             await session.refresh(job)
             return job
 
-    async def _guarded(self, job: ExportJob, **values: Any) -> None:
-        """Update the job only while it is still this attempt's RUNNING job; raise LostClaim otherwise."""
+    async def _guarded(self, job: ExportJob, *, completed: bool = False, **values: Any) -> None:
+        """Update the job only while it is still this attempt's RUNNING job; raise LostClaim otherwise.
+        `completed`: record EXPORT_COMPLETED in the same transaction (for the principal's webhooks)."""
         async with self.sessionmaker() as session, session.begin():
             result = await session.execute(
                 update(ExportJob)
@@ -126,8 +128,18 @@ class ExportWorker:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise LostClaim()
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise LostClaim()
+            if completed:
+                await webhook_events.record_event(
+                    session,
+                    type=webhook_events.EventType.EXPORT_COMPLETED,
+                    organisation_id=job.organisation_id,
+                    subject_pk=job.id,
+                    billing_account_ids=job.account_ids or [],
+                    now=self.clock.now(),
+                    owner_principal=job.principal,
+                )
 
     async def _announce(self, job: ExportJob) -> None:
         if self.publish is not None:
@@ -185,6 +197,7 @@ class ExportWorker:
             try:
                 await self._guarded(
                     job,
+                    completed=True,
                     status=transitions.COMPLETED,
                     completed_at=now,
                     row_count=count,

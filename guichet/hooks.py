@@ -1,14 +1,14 @@
 """Start-up: what the lifespan starts for the app's lifetime, and stops in reverse order.
 
-The policy runtime (enforcer and watcher), mail delivery (when SMTP is configured) and the
-payment-event broker; each sets its AppState fields and leaves a closer.
+The policy runtime (enforcer and watcher), mail delivery (when SMTP is configured), the
+payment-event broker, the export worker and the outgoing-webhook loop; each sets its AppState fields and leaves a closer.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from guichet import events, export_worker, mailer
+from guichet import events, export_worker, mailer, webhook_worker
 from guichet.app_state import AppState, Closer
 from guichet.domain.reporting.files import ExportStore
 from guichet.domain.reporting.jobs import ExportChange
@@ -60,6 +60,27 @@ def start_exports(state: AppState) -> Closer:
     return stop
 
 
+def start_webhooks(state: AppState) -> Closer:
+    """Deliver outgoing webhooks in this process's background: state.webhook_worker, state.webhook_loop."""
+    worker = webhook_worker.WebhookWorker(
+        state.sessionmaker,
+        state.clock,
+        policy=lambda: state.policy_engine,
+        server_key=state.settings.secret_key,
+        allow_private=state.settings.webhook_allow_private,
+    )
+    state.webhook_worker = worker
+    state.webhook_loop = webhook_worker.start(worker)
+
+    async def stop() -> None:
+        running, state.webhook_loop = state.webhook_loop, None
+        if running is not None:
+            await running.stop()
+        await worker.close()
+
+    return stop
+
+
 async def start_all(state: AppState) -> list[Closer]:
     closers = [await start_policy_runtime(state)]
     mail = start_mail_delivery(state)
@@ -70,6 +91,7 @@ async def start_all(state: AppState) -> list[Closer]:
     if state.buckets is not None:
         closers.append(state.buckets.close)
     closers.append(start_exports(state))
+    closers.append(start_webhooks(state))
     return closers
 
 

@@ -203,7 +203,7 @@ def build_state(settings: Settings, clock: Clock | None = None) -> AppState:
 
     Raise SettingsError (one line) when GUICHET_SUPPORT_CHANNELS is malformed.
     """
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_timeout_seconds=settings.statement_timeout_seconds)
     return AppState(
         settings=settings,
         engine=engine,

@@ -67,6 +67,10 @@ class Settings:
     rate_restore: float = 50.0
     trusted_documents: str = "off"
     request_timeout_seconds: float = 10.0
+    # PostgreSQL stops any one SQL statement after this (statement_timeout; SEC-09).
+    statement_timeout_seconds: float = 5.0
+    # Outgoing webhooks may use http and private addresses (development and tests only).
+    webhook_allow_private: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -181,6 +185,8 @@ def load_settings(*, demo: bool = False, environ: dict[str, str] | None = None) 
         rate_restore=float(_positive_int(env, "GUICHET_RATE_RESTORE", 50)),
         trusted_documents=trusted,
         request_timeout_seconds=float(_positive_int(env, "GUICHET_REQUEST_TIMEOUT", 10)),
+        statement_timeout_seconds=float(_positive_int(env, "GUICHET_STATEMENT_TIMEOUT", 5)),
+        webhook_allow_private=_flag(env.get("GUICHET_WEBHOOK_ALLOW_PRIVATE"), False),
     )
     if settings.support_channels_file:
         # Its content is checked when the app is built (guichet.domain.support.load_channels).

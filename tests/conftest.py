@@ -101,6 +101,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         webhook_secret="test-webhook-secret",
         public_url="http://guichet.test",
         password_hash_profile="test",
+        # Generous limits: the suite shares a small machine, and these tests are about behaviour,
+        # not time (the limits themselves: tests/unit/test_execution_timeout.py, test_settings.py).
+        request_timeout_seconds=60.0,
+        statement_timeout_seconds=60.0,
     )
 
 
@@ -108,6 +112,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[Any]:
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
+        # The outgoing-webhook loop would write behind the tests' backs (fan-out, overdue events):
+        # tests that deliver drive its worker by hand (tests/factories_webhooks.manual_worker).
+        state = application.state.guichet
+        if state.webhook_loop is not None:
+            await state.webhook_loop.stop()
+            state.webhook_loop = None
         yield application
 
 

@@ -29,7 +29,14 @@ NOT_TENANT_TABLES = {
     "trusted_documents": "the deployment's documents, not an organisation's",
 }
 # Child tables reached only through a parent that carries organisation_id.
-CHILD_TABLES = {"invoice_lines", "payment_invoices", "installments", "webhook_events", "idempotency_keys"}
+CHILD_TABLES = {
+    "invoice_lines",
+    "payment_invoices",
+    "installments",
+    "webhook_events",
+    "idempotency_keys",
+    "event_accounts",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -19,6 +19,7 @@ from guichet.cli import (
     jobs_schedules,
     jobs_service_requests,
     jobs_shop,
+    jobs_webhooks,
 )
 from guichet.domain import support
 from guichet.settings import SettingsError, database_url, load_settings
@@ -159,6 +160,7 @@ jobs_shop.register(cli, jobs)  # guichet jobs expire-carts
 jobs_billing.register(cli, jobs)  # guichet jobs autopay
 jobs_contracts.register(cli, jobs)  # guichet jobs renewals, expire-rewards
 documents.register(cli)  # guichet documents import
+jobs_webhooks.register(cli, jobs)  # guichet jobs deliver-webhooks
 
 
 def main() -> None:

@@ -74,4 +74,52 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "provided sha does not match query",
         "fr": "provided sha does not match query",
     },
+    "WEBHOOK_URL_NOT_ALLOWED": {
+        "en": "This URL cannot receive webhooks: use https and a host with public addresses only.",
+        "fr": "Cette URL ne peut pas recevoir de webhooks : utilisez https et un hôte aux adresses publiques uniquement.",
+    },
+    "webhook_url_not_https": {
+        "en": "Give an https URL without credentials (https://host/path).",
+        "fr": "Donnez une URL https sans identifiants (https://hôte/chemin).",
+    },
+    "webhook_url_unresolved": {
+        "en": "This URL's host does not resolve to any address.",
+        "fr": "L'hôte de cette URL ne correspond à aucune adresse.",
+    },
+    "webhook_url_not_public": {
+        "en": "This URL's host resolves to a private, loopback, link-local or reserved address: webhooks go "
+        "to public addresses only.",
+        "fr": "L'hôte de cette URL correspond à une adresse privée, locale, de lien local ou réservée : les "
+        "webhooks ne vont qu'à des adresses publiques.",
+    },
+    "WEBHOOK_ENDPOINT_LIMIT_REACHED": {
+        "en": "Your organisation already has {max} webhook endpoints: delete one first.",
+        "fr": "Votre organisation a déjà {max} points de réception de webhooks : supprimez-en un d'abord.",
+    },
+    "webhook_event_types_empty": {
+        "en": "Choose at least one event type.",
+        "fr": "Choisissez au moins un type d'événement.",
+    },
+    "webhook_description_too_long": {
+        "en": "A description has at most 500 characters.",
+        "fr": "Une description compte au plus 500 caractères.",
+    },
+    "webhook_disabled_reason": {
+        "en": "Deliveries failed for 3 days (last: {reason}).",
+        "fr": "Les envois ont échoué pendant 3 jours (dernier : {reason}).",
+    },
+    "webhook_disabled_email_subject": {
+        "en": "Webhook endpoint disabled: {url}",
+        "fr": "Point de réception de webhooks désactivé : {url}",
+    },
+    "webhook_disabled_email_body": {
+        "en": "Deliveries to the webhook endpoint {url} of {organisation} failed for 3 days (last: {reason}).\n"
+        "The endpoint is now DISABLED and receives no more events. Fix the receiver, then send it a test "
+        "(sendTestWebhook): a successful delivery enables it again. Events of the last 30 days can be read "
+        "with `events`, and any delivery sent again with redeliverWebhook.",
+        "fr": "Les envois vers le point de réception {url} de {organisation} ont échoué pendant 3 jours "
+        "(dernier : {reason}).\nIl est désormais DISABLED et ne reçoit plus d'événements. Réparez le "
+        "récepteur, puis envoyez-lui un test (sendTestWebhook) : un envoi réussi le réactive. Les événements "
+        "des 30 derniers jours se lisent avec `events`, et tout envoi peut être refait avec redeliverWebhook.",
+    },
 }

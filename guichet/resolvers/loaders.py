@@ -24,6 +24,7 @@ from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.domain.models.payments import PaymentInvoice
 from guichet.domain.models.service_requests import Attachment, ServiceRequestComment, ServiceRequestStatusChange
+from guichet.domain.models.webhooks import Event
 from guichet.domain.pending_payments import queries as pending_queries
 from guichet.domain.service_requests import queries as service_request_queries
 from guichet.policies.rules import ContactAccess
@@ -210,6 +211,27 @@ class ReadableApiKeyByIdLoader(_Loader):
         return [found.get(k) for k in keys]
 
 
+class DeliveriesByEndpointLoader(_Loader):
+    """A page of deliveries per (endpoint id, page arguments): WebhookEndpoint.deliveries costs two
+    queries per page of endpoints (a window per endpoint), not two per endpoint."""
+
+    async def batch_load_fn(self, keys: Sequence[tuple[int, int, int | None, tuple[str, ...]]]) -> list[Page[Any]]:
+        from guichet.resolvers.webhooks import delivery_pages
+
+        found = await delivery_pages(self.ctx, list(keys))
+        return [found[k] for k in keys]
+
+
+class EventByIdLoader(_Loader):
+    """Event rows by id: WebhookDelivery.event costs one query per page of deliveries."""
+
+    async def batch_load_fn(self, keys: Sequence[int]) -> list[Any]:
+        async with self.ctx.read() as session:
+            rows = (await session.execute(select(Event).where(Event.id.in_(keys)))).scalars().all()
+        found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]
+
+
 class LinesByServiceRequestIdLoader(_Loader):
     """Fleet line rows by service request id: ServiceRequest.lines costs one query per page."""
 
@@ -328,8 +350,17 @@ class Loaders:
     def line_by_id(self) -> LineByIdLoader:
         return LineByIdLoader(self._ctx)
 
+    @cached_property
     def readable_api_key_by_id(self) -> ReadableApiKeyByIdLoader:
         return ReadableApiKeyByIdLoader(self._ctx)
+
+    @cached_property
+    def deliveries_by_endpoint(self) -> DeliveriesByEndpointLoader:
+        return DeliveriesByEndpointLoader(self._ctx)
+
+    @cached_property
+    def event_by_id(self) -> EventByIdLoader:
+        return EventByIdLoader(self._ctx)
 
     @cached_property
     def lines_by_service_request_id(self) -> LinesByServiceRequestIdLoader:

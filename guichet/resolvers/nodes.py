@@ -22,6 +22,7 @@ from guichet.resolvers import (
     schedules,
     service_requests,
     shop,
+    webhooks,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ NODE_RESOLVERS: dict[str, Callable[[Context, list[int]], Awaitable[dict[int, Any
     "Offering": shop.offerings_by_pk,
     "Cart": shop.carts_by_pk,
     "Order": shop.orders_by_pk,
+    "WebhookEndpoint": webhooks.endpoints_by_pk,
+    "WebhookDelivery": webhooks.deliveries_by_pk,
+    "Event": webhooks.events_by_pk,
     "RewardTransaction": rewards.entries_by_pk,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -25,6 +25,7 @@ from guichet.resolvers import rewards as reward_resolvers
 from guichet.resolvers import schedules as schedule_resolvers
 from guichet.resolvers import service_requests as service_request_resolvers
 from guichet.resolvers import shop as shop_resolvers
+from guichet.resolvers import webhooks as webhook_resolvers
 from guichet.resolvers.context import Info, SignedIn
 from guichet.schema.api_keys import ApiKey, ApiKeyConnection, ApiKeyStatus
 from guichet.schema.billing import BillingAccount, Line
@@ -96,6 +97,14 @@ from guichet.schema.shop import (
     OrderFilter,
     order_connection,
     order_criteria,
+)
+from guichet.schema.webhooks import (
+    Event,
+    EventConnection,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointConnection,
+    WebhookEventType,
 )
 
 
@@ -550,6 +559,48 @@ class Organisation(Node):
             )
         return export_connection(page, info)
 
+    @strawberry.field(
+        description="The organisation's webhook endpoints, newest first (module INTEGRATIONS, READ).",
+        extensions=[requires(Module.INTEGRATIONS, Action.READ)],
+    )
+    async def webhook_endpoints(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> WebhookEndpointConnection:
+        with refusals_as_errors(info):
+            page = await webhook_resolvers.list_endpoints(
+                info.context, organisation_id=decision_of(info).membership.organisation_id, first=first, after=after
+            )
+        return WebhookEndpointConnection.from_page(page, WebhookEndpoint.from_row)
+
+    @strawberry.field(
+        description="Events of the last 30 days, for catching up on missed webhooks, newest first; only those "
+        "whose subject you may read (module INTEGRATIONS, READ).",
+        extensions=[requires(Module.INTEGRATIONS, Action.READ)],
+    )
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        type: Annotated[
+            list[WebhookEventType] | None,
+            strawberry.argument(description="Only events of these types; all of them when absent."),
+        ] = None,
+        since: Annotated[
+            datetime | None, strawberry.argument(description="Only events at or after this moment.")
+        ] = None,
+    ) -> EventConnection:
+        with refusals_as_errors(info):
+            page = await webhook_resolvers.list_events(
+                info.context,
+                decision=decision_of(info),
+                types=[t.value for t in type or ()],
+                since=since,
+                first=first,
+                after=after,
+            )
+        return EventConnection.from_page(page, Event.from_row)
+
 
 @strawberry.type(description="The signed-in person.")
 class Viewer(Node):
@@ -596,6 +647,9 @@ NODE_RENDERERS: dict[str, Callable[[Any, Info], Node]] = {
     "Offering": lambda row, info: Offering.from_row(row),
     "Cart": lambda found, info: Cart.of(found),
     "Order": lambda view, info: Order.of(view),
+    "WebhookEndpoint": WebhookEndpoint.from_row,
+    "WebhookDelivery": WebhookDelivery.from_row,
+    "Event": Event.from_row,
     "RewardTransaction": lambda row, info: RewardTransaction.from_row(row),
 }
 

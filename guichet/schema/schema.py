@@ -32,6 +32,7 @@ from guichet.schema import (
     service_requests,
     shop,
     support,
+    webhooks,
 )
 from guichet.schema.arguments import describe_arguments
 from guichet.schema.cost import PriceCache, QueryCost, RateLimit
@@ -57,6 +58,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     api_keys.Mutation,
     service_requests.Mutation,
     shop.Mutation,
+    webhooks.Mutation,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (
     payments.Subscription,

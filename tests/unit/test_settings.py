@@ -41,11 +41,13 @@ def test_cost_rate_and_trusted_document_settings_are_read() -> None:
             "GUICHET_RATE_RESTORE": "5",
             "GUICHET_TRUSTED_DOCUMENTS": "Enforce",
             "GUICHET_REQUEST_TIMEOUT": "3",
+            "GUICHET_STATEMENT_TIMEOUT": "2",
         },
     )
 
     assert (settings.max_query_cost, settings.rate_capacity, settings.rate_restore) == (500, 200, 5.0)
     assert (settings.trusted_documents, settings.request_timeout_seconds) == ("enforce", 3.0)
+    assert settings.statement_timeout_seconds == 2.0
 
 
 def test_a_bad_trusted_documents_mode_or_cost_stops_start_up() -> None:

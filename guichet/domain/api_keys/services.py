@@ -53,11 +53,14 @@ class IssuedKey:
     secret: str
 
 
-async def _actor(session: AsyncSession, env: KeysEnv, *, person_id: int, organisation_id: int) -> ContactAccess:
-    """The actor's access; NOT_FOUND when not an active member, FORBIDDEN without INTEGRATIONS WRITE."""
+async def integrations_actor(
+    session: AsyncSession, policy: PolicyEngine, *, person_id: int, organisation_id: int
+) -> ContactAccess:
+    """The actor's access; NOT_FOUND when not an active member, FORBIDDEN without INTEGRATIONS WRITE
+    (keys and webhook endpoints alike, ACCESS.md rule 14)."""
     return await actor_access(
         session,
-        env.policy,
+        policy,
         person_id=person_id,
         organisation_id=organisation_id,
         module=Module.INTEGRATIONS,
@@ -93,27 +96,33 @@ def key_rows(
     return rows
 
 
-async def _notify_admins(
-    session: AsyncSession, env: KeysEnv, key: ApiKey, *, event: str, actor: ContactAccess | None
-) -> None:
-    """E-mail every active admin of the key's organisation (ACCESS.md rule 15), naming the key."""
-    organisation = await session.get(models.Organisation, key.organisation_id)
-    admins = (
+async def admin_addresses(session: AsyncSession, organisation_id: int) -> list[str]:
+    """The e-mail addresses of the organisation's active admins (primary or holding ADMIN), sorted."""
+    rows = (
         await session.execute(
-            select(models.Person.email, models.Contact.id)
+            select(models.Person.email)
             .join(models.Contact, models.Contact.person_id == models.Person.id)
             .outerjoin(
                 models.RoleAssignment,
                 (models.RoleAssignment.contact_id == models.Contact.id) & (models.RoleAssignment.role == Role.ADMIN),
             )
             .where(
-                models.Contact.organisation_id == key.organisation_id,
+                models.Contact.organisation_id == organisation_id,
                 models.Contact.status == "ACTIVE",
                 models.Contact.is_primary_admin | models.RoleAssignment.id.is_not(None),
             )
             .distinct()
         )
-    ).all()
+    ).scalars()
+    return sorted(set(rows))
+
+
+async def _notify_admins(
+    session: AsyncSession, env: KeysEnv, key: ApiKey, *, event: str, actor: ContactAccess | None
+) -> None:
+    """E-mail every active admin of the key's organisation (ACCESS.md rule 15), naming the key."""
+    organisation = await session.get(models.Organisation, key.organisation_id)
+    admins = await admin_addresses(session, key.organisation_id)
     actor_email = ""
     if actor is not None:
         actor_email = (
@@ -131,7 +140,7 @@ async def _notify_admins(
         "actor": actor_email,
         "at": env.now.strftime("%Y-%m-%d %H:%M UTC"),
     }
-    for email in sorted({row[0] for row in admins}):
+    for email in admins:
         await enqueue_email(
             session,
             to=email,
@@ -187,7 +196,9 @@ async def create_api_key(
     rules.check_actions(pairs)
     documents = rules.check_document_ids(list(allowed_document_ids) if allowed_document_ids is not None else None)
     async with env.uow() as session:
-        creator = await _actor(session, env, person_id=actor_person_id, organisation_id=organisation_id)
+        creator = await integrations_actor(
+            session, env.policy, person_id=actor_person_id, organisation_id=organisation_id
+        )
         await _check_account(session, organisation_id, billing_account_id)
         rows = key_rows(env, creator, pairs, billing_account_id)
         secret, secret_hash, prefix = rules.new_secret()
@@ -225,7 +236,7 @@ async def _managed_key(
     key = await session.get(ApiKey, api_key_id, with_for_update=True)
     if key is None:
         raise DomainError(ErrorCode.NOT_FOUND, field=["input", "apiKeyId"])
-    actor = await _actor(session, env, person_id=person_id, organisation_id=key.organisation_id)
+    actor = await integrations_actor(session, env.policy, person_id=person_id, organisation_id=key.organisation_id)
     return key, actor
 
 

@@ -45,6 +45,7 @@ from guichet.domain.rewards.feed import import_rewards
 from guichet.domain.schedules.feed import import_schedules
 from guichet.domain.service_requests.categories import import_category_settings
 from guichet.domain.shop.feed import import_offerings, import_orders
+from guichet.domain.webhooks import events as webhook_events
 
 CHUNK = 500  # bound on IN (...) lists: SQLite and asyncpg both cap bound parameters
 
@@ -607,6 +608,13 @@ async def _upsert_invoices(
 
     # An updated invoice's lines are replaced as a whole, so the total always equals their sum.
     replaced_ids = [invoice.id for invoice, _ in replace_lines if invoice.id in stored_lines]
+    await webhook_events.record_events(
+        session,
+        type=webhook_events.EventType.INVOICE_ISSUED,
+        organisation_id=org.id,
+        subjects=[(i.id, [i.billing_account_id]) for i, _ in replace_lines if i.id not in stored_lines],
+        now=now,
+    )
     for chunk in _chunks(replaced_ids):
         await session.execute(delete(models.InvoiceLine).where(models.InvoiceLine.invoice_id.in_(chunk)))
     session.add_all(

@@ -57,6 +57,9 @@ from guichet.domain.models import service_requests as service_requests  # noqa: 
 
 # The shop and orders (Offering and Order node types by name, for the cross-tenant test).
 from guichet.domain.models import shop as shop  # noqa: E402
+
+# Outgoing webhooks (node types by name, for the cross-tenant test).
+from guichet.domain.models import webhooks as webhooks  # noqa: E402
 from guichet.domain.models.api_keys import ApiKey as ApiKey  # noqa: E402
 from guichet.domain.models.billing_profiles import SavedPaymentMethod as SavedPaymentMethod  # noqa: E402
 from guichet.domain.models.contracts import Contract as Contract  # noqa: E402
@@ -74,3 +77,6 @@ from guichet.domain.models.service_requests import ServiceRequestComment as Serv
 from guichet.domain.models.shop import Cart as Cart  # noqa: E402
 from guichet.domain.models.shop import Offering as Offering  # noqa: E402
 from guichet.domain.models.shop import Order as Order  # noqa: E402
+from guichet.domain.models.webhooks import Event as Event  # noqa: E402
+from guichet.domain.models.webhooks import WebhookDelivery as WebhookDelivery  # noqa: E402
+from guichet.domain.models.webhooks import WebhookEndpoint as WebhookEndpoint  # noqa: E402

@@ -51,6 +51,7 @@ from guichet.domain.models.billing_profiles import SavedPaymentMethod
 from guichet.domain.models.payments import IdempotencyKey, Payment, PaymentInvoice, WebhookEvent
 from guichet.domain.money import Money, MoneyError, parse_amount
 from guichet.domain.payments import reconciliations
+from guichet.domain.payments.queries import invoice_accounts
 from guichet.domain.payments.rules import (
     BANK_TRANSFER_EXPIRY_SECONDS,
     CARD_RECONCILE_AFTER_SECONDS,
@@ -74,6 +75,7 @@ from guichet.domain.pending_payments.services import (
     cancel_failed_charges_of_paid_invoices,
     covers_pending_payments,
 )
+from guichet.domain.webhooks import events as webhook_events
 
 log = logging.getLogger("guichet.payments")
 
@@ -689,6 +691,7 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         subject_id=to_global_id("Payment", payment.id),
         data={"reference": payment.reference, "received_minor": received_minor},
     )
+    await _report_success(session, payment, sorted(numbers), now)
     await _email_receipt(session, payment, received, asked, [numbers[i] for i in sorted(numbers)], now)
     # An ORDER item's order was acknowledged by the settlement: its subscribers hear of it too.
     orders = sorted({i.order_id for i in settled if i.kind == "ORDER" and i.order_id is not None})
@@ -697,6 +700,34 @@ async def _succeed(session: AsyncSession, payment_id: int, received_minor: int, 
         + [Change("invoice", i, payment.organisation_id) for i in sorted(numbers)]
         + [Change("order", o, payment.organisation_id) for o in orders]
     )
+
+
+async def _report_success(session: AsyncSession, payment: Payment, invoice_ids: list[int], now: datetime) -> None:
+    """PAYMENT_SUCCEEDED, and INVOICE_PAID for each invoice the payment left with nothing due."""
+    await webhook_events.record_event(
+        session,
+        type=webhook_events.EventType.PAYMENT_SUCCEEDED,
+        organisation_id=payment.organisation_id,
+        subject_pk=payment.id,
+        billing_account_ids=(await invoice_accounts(session, [payment.id]))[payment.id],
+        now=now,
+    )
+    if not invoice_ids:
+        return
+    paid = await session.execute(
+        select(models.Invoice.id, models.Invoice.billing_account_id)
+        .where(models.Invoice.id.in_(invoice_ids), models.Invoice.amount_paid_minor >= models.Invoice.total_minor)
+        .order_by(models.Invoice.id)
+    )
+    for invoice_id, account_id in paid.all():
+        await webhook_events.record_event(
+            session,
+            type=webhook_events.EventType.INVOICE_PAID,
+            organisation_id=payment.organisation_id,
+            subject_pk=invoice_id,
+            billing_account_ids=[account_id],
+            now=now,
+        )
 
 
 async def _fail(
@@ -732,6 +763,14 @@ async def _fail(
         .execution_options(synchronize_session=False)
     )
     await pending_payments.release_for_payment(session, payment_id=payment_id, now=now)
+    await webhook_events.record_event(
+        session,
+        type=webhook_events.EventType.PAYMENT_FAILED,
+        organisation_id=organisation_id,
+        subject_pk=payment_id,
+        billing_account_ids=(await invoice_accounts(session, [payment_id]))[payment_id],
+        now=now,
+    )
     action = "payment.expired" if failure_code == "expired" else "payment.failed"
     await record_event(
         session,

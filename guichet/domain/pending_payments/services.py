@@ -22,6 +22,7 @@ from guichet.domain.models.pending_payments import PaymentPendingPayment, Pendin
 from guichet.domain.money import Money
 from guichet.domain.pending_payments.rules import KINDS, PAYABLE_KINDS
 from guichet.domain.shop.settlement import acknowledge_paid_order
+from guichet.domain.webhooks import events as webhook_events
 
 
 async def open_pending_payment(
@@ -76,6 +77,14 @@ async def open_pending_payment(
         async with session.begin_nested():
             session.add(item)
             await session.flush()
+            await webhook_events.record_event(
+                session,
+                type=webhook_events.EventType.PENDING_PAYMENT_CREATED,
+                organisation_id=organisation_id,
+                subject_pk=item.id,
+                billing_account_ids=[billing_account_id] if billing_account_id is not None else [],
+                now=now,
+            )
     except IntegrityError:
         existing = (
             await session.execute(

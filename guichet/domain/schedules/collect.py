@@ -27,6 +27,7 @@ from guichet.domain.models.schedules import Installment, Schedule, ScheduleDebit
 from guichet.domain.money import Money
 from guichet.domain.schedules import rules
 from guichet.domain.schedules.services import UnitOfWork, refresh, stored_card
+from guichet.domain.webhooks import events as webhook_events
 from guichet.policies.rules import Role
 
 if TYPE_CHECKING:
@@ -178,6 +179,14 @@ async def _collect_one(
         else:
             report.unpaid += 1
             report.unpaid_orders.append(schedule.order_number)
+            # Instalment plans belong to no billing account: readable over the whole organisation only.
+            await webhook_events.record_event(
+                session,
+                type=webhook_events.EventType.INSTALLMENT_UNPAID,
+                organisation_id=schedule.organisation_id,
+                subject_pk=schedule.id,
+                now=now,
+            )
             await _tell_customer(session, schedule, installment, amount, public_url, support_phone, now)
     log.info(
         "instalment %s of order %s: %s %s",

@@ -50,6 +50,7 @@ from guichet.domain.service_requests.transitions import (
     reopen_deadline,
     transition,
 )
+from guichet.domain.webhooks import events as webhook_events
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -227,6 +228,14 @@ async def _move(
         )
     )
     await session.flush()
+    await webhook_events.record_event(
+        session,
+        type=webhook_events.EventType.SERVICE_REQUEST_STATUS_CHANGED,
+        organisation_id=request.organisation_id,
+        subject_pk=request.id,
+        billing_account_ids=[request.billing_account_id] if request.billing_account_id is not None else [],
+        now=now,
+    )
     await notify.status_changed(session, request, note=note, now=now)
 
 

@@ -1,7 +1,7 @@
 """shop and orders: catalogue, carts, orders with items, history, shipments, webhook events, approval policy
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

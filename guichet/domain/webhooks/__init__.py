@@ -1,0 +1,1 @@
+"""Outgoing webhooks: events, endpoints, signatures, address checks and the delivery rules."""
