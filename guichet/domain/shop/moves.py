@@ -22,6 +22,7 @@ from guichet.domain.ids import to_global_id
 from guichet.domain.mail import enqueue_email
 from guichet.domain.models.shop import Order, OrderStatusChange
 from guichet.domain.shop.transitions import FINAL, Status
+from guichet.domain.webhooks import events as webhook_events
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "PENDING_APPROVAL": ("En attente d'approbation", "Waiting for approval"),
@@ -93,6 +94,15 @@ async def record_history(
         )
     )
     await session.flush()
+    # Every status an order enters is an ORDER_STATUS_CHANGED event for outgoing webhooks.
+    await webhook_events.record_event(
+        session,
+        type=webhook_events.EventType.ORDER_STATUS_CHANGED,
+        organisation_id=order.organisation_id,
+        subject_pk=order.id,
+        billing_account_ids=[order.billing_account_id],
+        now=now,
+    )
 
 
 async def audit(
