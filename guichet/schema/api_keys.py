@@ -120,8 +120,8 @@ class ApiKeyIdInput:
 @strawberry.input(description="A new secret for a key; the old one keeps working for a while.")
 class RotateApiKeyInput:
     api_key_id: strawberry.ID = strawberry.field(description="The key's ID.")
-    previous_secret_valid_hours: int = strawberry.field(
-        default=24, description="The old secret keeps working this long (0–72)."
+    previous_secret_valid_hours: int | None = strawberry.field(
+        default=24, description="The old secret keeps working this long (0–72; null means 24)."
     )
 
 
@@ -176,7 +176,7 @@ class Mutation:
         view, secret = await resolvers.rotate_api_key(
             info.context,
             api_key_id=decode_id(str(input.api_key_id), "ApiKey", field=["input", "apiKeyId"]),
-            grace_hours=input.previous_secret_valid_hours,
+            grace_hours=24 if input.previous_secret_valid_hours is None else input.previous_secret_valid_hours,
         )
         return ApiKeySecretPayload(api_key=ApiKey.of(view, info.context.now()), secret=secret, errors=[])
 

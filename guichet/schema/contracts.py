@@ -218,9 +218,11 @@ class Contract(Node):
         description="Signed short-lived link to this contract's billing schedule as a file (CONTRACTS EXPORT; "
         "valid 5 minutes)."
     )
-    def billing_schedule_url(self, info: Info, format: FileFormat = FileFormat.CSV) -> str:
+    def billing_schedule_url(self, info: Info, format: FileFormat | None = FileFormat.CSV) -> str:
         with refusals_as_errors(info):
-            return resolvers.contract_file_url(info.context, view=self.view, file_format=format.value)
+            return resolvers.contract_file_url(
+                info.context, view=self.view, file_format=(format or FileFormat.CSV).value
+            )
 
     @strawberry.field(
         description="Signed short-lived link to a PDF summary of the contract (CONTRACTS EXPORT; valid 5 minutes)."

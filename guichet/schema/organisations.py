@@ -291,7 +291,7 @@ class Organisation(Node):
         extensions=[requires(Module.CONTRACTS, Action.EXPORT)],
     )
     async def billing_schedule_url(
-        self, info: Info, filter: BillingScheduleFilter | None = None, format: FileFormat = FileFormat.CSV
+        self, info: Info, filter: BillingScheduleFilter | None = None, format: FileFormat | None = FileFormat.CSV
     ) -> str:
         with refusals_as_errors(info):
             return await contract_resolvers.schedule_file_url(
@@ -299,7 +299,7 @@ class Organisation(Node):
                 organisation_id=self.pk,
                 decision=decision_of(info),
                 criteria=schedule_criteria(filter),
-                file_format=format.value,
+                file_format=(format or FileFormat.CSV).value,
             )
 
     @strawberry.field(

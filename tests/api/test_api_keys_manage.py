@@ -176,6 +176,25 @@ async def test_rotation_keeps_the_old_secret_for_the_grace_period(gql, sessionma
     assert "errors" not in await gql(INVOICES, org, token=new_secret)
 
 
+async def test_a_null_grace_period_means_24_hours(gql, sessionmaker, clock) -> None:
+    world = await _scene(sessionmaker)
+    created = (await gql(CREATE, _input(world), token=world["admin"].token))["data"]["createApiKey"]
+    org = {"id": to_global_id("Organisation", world["org"].id)}
+
+    rotated = await gql(
+        ROTATE,
+        {"input": {"apiKeyId": created["apiKey"]["id"], "previousSecretValidHours": None}},
+        token=world["admin"].token,
+    )
+
+    assert rotated["data"]["rotateApiKey"]["errors"] == []
+    clock.current += timedelta(hours=23, minutes=59)
+    assert "errors" not in await gql(INVOICES, org, token=created["secret"])
+    clock.current += timedelta(minutes=2)
+    old = await gql(INVOICES, org, token=created["secret"], status=401)
+    assert old["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
 async def test_revocation_refuses_the_key_and_shows_in_the_list(gql, sessionmaker) -> None:
     world = await _scene(sessionmaker)
     created = (await gql(CREATE, _input(world), token=world["admin"].token))["data"]["createApiKey"]

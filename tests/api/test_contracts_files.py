@@ -42,6 +42,16 @@ async def test_the_schedule_csv_lists_the_entries_in_scope(gql, http, world) -> 
     ]
 
 
+async def test_format_omitted_or_null_means_csv(gql, http, world) -> None:
+    for variables in ({"id": world.org_id}, {"id": world.org_id, "f": None}):
+        result = await gql(ORG_URL, variables, token=world.finance.token)
+        assert "errors" not in result, result
+
+        response = await http.get(path_of(result["data"]["organisation"]["billingScheduleUrl"]))
+
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+
+
 async def test_a_link_holds_only_the_accounts_its_viewer_reached(gql, http, world) -> None:
     result = await gql(ORG_URL, {"id": world.org_id, "f": "CSV"}, token=world.finance_b.token)
     assert "errors" not in result, result

@@ -203,24 +203,54 @@ def smtp_server() -> Iterator[tuple[int, Mailbox]]:
 
 
 @contextlib.contextmanager
-def migrated_database(label: str, folder: Path) -> Iterator[str]:
-    """A fresh database migrated by `guichet db upgrade`, dropped afterwards: PostgreSQL when the
-    suite has it (a database of its own, so parallel runs never meet), SQLite in `folder` otherwise."""
+def postgres_database(label: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of its own (so parallel runs never meet), dropped afterwards;
+    the test is skipped when the suite runs without PostgreSQL."""
+    import pytest
     from sqlalchemy.engine import make_url
 
     from tests.conftest import POSTGRES_URL, _pg_execute
 
-    name = None
-    if POSTGRES_URL:
-        name = f"guichet_e2e_{label}_{uuid.uuid4().hex[:10]}"
-        _pg_execute(f'CREATE DATABASE "{name}"')
-        database_url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("GUICHET_TEST_POSTGRES_URL is not set")
+    name = f"guichet_e2e_{label}_{uuid.uuid4().hex[:10]}"
+    _pg_execute(f'CREATE DATABASE "{name}"')
     try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def migrated_database(label: str, folder: Path) -> Iterator[str]:
+    """A fresh database migrated by `guichet db upgrade`, dropped afterwards: PostgreSQL when the
+    suite has it, SQLite in `folder` otherwise."""
+    from tests.conftest import POSTGRES_URL
+
+    with contextlib.ExitStack() as stack:
+        if POSTGRES_URL:
+            database_url = stack.enter_context(postgres_database(label))
+        else:
+            database_url = f"sqlite+aiosqlite:///{folder / 'guichet.db'}"
         upgraded = run_guichet("db", "upgrade", env=guichet_env(database_url))
         assert upgraded.returncode == 0, upgraded.stderr
         yield database_url
-    finally:
-        if name:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class MailedServer:
+    """A `guichet serve` process on a fresh migrated database, sending its e-mails to a local sink."""
+
+    server: Server
+    mailbox: Mailbox
+    database_url: str
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def mailed_server(label: str, folder: Path, extra: Mapping[str, str] | None = None) -> Iterator[MailedServer]:
+    """A server on `migrated_database(label, folder)` with GUICHET_SMTP_URL set to an SMTP sink."""
+    with migrated_database(label, folder) as database_url, smtp_server() as (smtp_port, mailbox):
+        env = guichet_env(database_url, {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", **(extra or {})})
+        with running_server(env) as server:
+            yield MailedServer(server, mailbox, database_url, env)

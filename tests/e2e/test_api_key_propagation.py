@@ -4,43 +4,26 @@ refused by the second on its very next request, and its rules leave the second's
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from guichet.db import create_engine, session_factory
 from guichet.domain.ids import to_global_id
-from tests.e2e.support import guichet_env, run_guichet, running_server
+from tests.e2e.support import guichet_env, postgres_database, run_guichet, running_server
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
 
 pytestmark = pytest.mark.e2e
 
-POSTGRES_URL = os.environ.get("GUICHET_TEST_POSTGRES_URL")
 INVOICES = "query($id: ID!) { organisation(id: $id) { invoices(first: 5) { totalCount } } }"
 CREATE = """mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) {
   secret apiKey { id } errors { code } } }"""
 REVOKE = "mutation($input: ApiKeyIdInput!) { revokeApiKey(input: $input) { errors { code } } }"
-
-
-def _admin_dsn() -> str:
-    assert POSTGRES_URL
-    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def _execute(sql: str) -> None:
-    connection = await asyncpg.connect(_admin_dsn())
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 async def _seed(url: str) -> dict[str, Any]:
@@ -56,15 +39,9 @@ async def _seed(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def database() -> Any:
-    if not POSTGRES_URL:
-        pytest.skip("GUICHET_TEST_POSTGRES_URL is not set")
-    name = f"guichet_e2e_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def database() -> Iterator[str]:
+    with postgres_database("keys") as url:
+        yield url
 
 
 def test_a_key_revoked_through_one_process_is_refused_by_the_other(database: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ contact is e-mailed over real SMTP, and finance pays the FAILED_CHARGE with a ne
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,10 @@ import pytest
 from guichet.db import create_engine, session_factory
 from guichet.domain.ids import to_global_id
 from tests.e2e.support import (
-    Mailbox,
-    Server,
-    guichet_env,
-    migrated_database,
+    MailedServer,
+    mailed_server,
     plain_text,
     run_guichet,
-    running_server,
-    smtp_server,
 )
 from tests.factories_billing_profiles import make_profile, save_card
 from tests.factories_payments import PayWorld, make_pay_world
@@ -28,21 +23,11 @@ from tests.factories_payments import PayWorld, make_pay_world
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Setup:
-    server: Server
-    mailbox: Mailbox
-    database_url: str
-    env: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailedServer]:
     folder = Path(tmp_path_factory.mktemp("e2e-autopay"))
-    with migrated_database("ap", folder) as database_url, smtp_server() as (smtp_port, mailbox):
-        env = guichet_env(database_url, {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"})
-        with running_server(env) as server:
-            yield Setup(server, mailbox, database_url, env)
+    with mailed_server("ap", folder) as setup:
+        yield setup
 
 
 async def _given(database_url: str) -> PayWorld:
@@ -71,7 +56,7 @@ query($id: ID!) { node(id: $id) { ... on BillingAccount { billingProfile {
 """
 
 
-async def test_autopay_failure_then_a_new_card_pays_the_invoice(setup: Setup) -> None:
+async def test_autopay_failure_then_a_new_card_pays_the_invoice(setup: MailedServer) -> None:
     world = await _given(setup.database_url)
 
     job = run_guichet("jobs", "autopay", env=setup.env)

@@ -7,7 +7,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,14 +22,10 @@ from guichet.domain.service_requests import links
 from tests.e2e.support import (
     SECRET_KEY,
     WEBHOOK_SECRET,
-    Mailbox,
-    Server,
-    guichet_env,
-    migrated_database,
+    MailedServer,
+    mailed_server,
     plain_text,
     run_guichet,
-    running_server,
-    smtp_server,
 )
 from tests.factories_service_requests import PDF, SrWorld, announce, make_sr_world, open_request
 from tests.factories_service_requests_gql import CREATE, UPLOAD, gid, incident_input
@@ -38,27 +33,14 @@ from tests.factories_service_requests_gql import CREATE, UPLOAD, gid, incident_i
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Setup:
-    server: Server
-    mailbox: Mailbox
-    database_url: str
-    env: dict[str, str]
-
-
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailedServer]:
     folder = Path(tmp_path_factory.mktemp("e2e-sr"))
-    with migrated_database("sr", folder) as database_url, smtp_server() as (smtp_port, mailbox):
-        env = guichet_env(
-            database_url,
-            {"GUICHET_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "GUICHET_FILES_DIR": str(folder / "files")},
-        )
-        with running_server(env) as server:
-            yield Setup(server, mailbox, database_url, env)
+    with mailed_server("sr", folder, {"GUICHET_FILES_DIR": str(folder / "files")}) as setup:
+        yield setup
 
 
-async def _in_database(setup: Setup, work: Any) -> Any:
+async def _in_database(setup: MailedServer, work: Any) -> Any:
     engine = create_engine(setup.database_url)
     try:
         return await work(session_factory(engine))
@@ -66,7 +48,7 @@ async def _in_database(setup: Setup, work: Any) -> Any:
         await engine.dispose()
 
 
-async def _webhook(client: httpx.AsyncClient, setup: Setup, event: dict[str, Any]) -> httpx.Response:
+async def _webhook(client: httpx.AsyncClient, setup: MailedServer, event: dict[str, Any]) -> httpx.Response:
     body = json.dumps(event).encode()
     return await client.post(
         f"{setup.server.base_url}/webhooks/back-office/service-requests",
@@ -78,7 +60,7 @@ async def _webhook(client: httpx.AsyncClient, setup: Setup, event: dict[str, Any
     )
 
 
-async def test_a_question_from_the_back_office_reaches_the_creator_by_smtp(setup: Setup) -> None:
+async def test_a_question_from_the_back_office_reaches_the_creator_by_smtp(setup: MailedServer) -> None:
     now = datetime.now(UTC)
 
     async def given(sessions: Any) -> tuple[SrWorld, Any]:
@@ -116,7 +98,7 @@ async def test_a_question_from_the_back_office_reaches_the_creator_by_smtp(setup
     assert world.creator.email in str(asked[0]["To"])
 
 
-async def test_an_uploaded_file_is_served_by_its_signed_link_only(setup: Setup) -> None:
+async def test_an_uploaded_file_is_served_by_its_signed_link_only(setup: MailedServer) -> None:
     async def given(sessions: Any) -> Any:
         world = await make_sr_world(sessions)
         return world, await announce(sessions, world, now=datetime.now(UTC))
@@ -135,7 +117,7 @@ async def test_an_uploaded_file_is_served_by_its_signed_link_only(setup: Setup) 
     assert forged.status_code == 403
 
 
-async def test_the_close_job_closes_a_request_resolved_8_days_ago(setup: Setup) -> None:
+async def test_the_close_job_closes_a_request_resolved_8_days_ago(setup: MailedServer) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=8)
 
     async def given(sessions: Any) -> Any:
@@ -157,7 +139,7 @@ async def test_the_close_job_closes_a_request_resolved_8_days_ago(setup: Setup) 
     assert request.number in result.stdout
 
 
-async def _graphql(client: httpx.AsyncClient, setup: Setup, token: str, query: str, variables: Any) -> Any:
+async def _graphql(client: httpx.AsyncClient, setup: MailedServer, token: str, query: str, variables: Any) -> Any:
     response = await client.post(
         f"{setup.server.base_url}/graphql",
         json={"query": query, "variables": variables},
@@ -167,11 +149,11 @@ async def _graphql(client: httpx.AsyncClient, setup: Setup, token: str, query: s
     return response.json()
 
 
-def _local(setup: Setup, url: str) -> str:
+def _local(setup: MailedServer, url: str) -> str:
     return url.replace("http://guichet.e2e", setup.server.base_url, 1)
 
 
-async def _mail_about(setup: Setup, number: str, words: str) -> Any:
+async def _mail_about(setup: MailedServer, number: str, words: str) -> Any:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         found = [m for m in setup.mailbox.messages if words in str(m["Subject"]) and number in str(m["Subject"])]
@@ -181,7 +163,7 @@ async def _mail_about(setup: Setup, number: str, words: str) -> Any:
     raise AssertionError(f"no e-mail about {number}: {setup.server.log()}")
 
 
-async def test_a_request_opened_over_graphql_with_a_file_is_answered_by_the_back_office(setup: Setup) -> None:
+async def test_a_request_opened_over_graphql_with_a_file_is_answered_by_the_back_office(setup: MailedServer) -> None:
     world: SrWorld = await _in_database(setup, make_sr_world)
     token = world.creator.token
     async with httpx.AsyncClient(timeout=30) as client:

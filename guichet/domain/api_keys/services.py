@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
+from guichet.domain.actors import actor_access
 from guichet.domain.api_keys import rules
 from guichet.domain.audit import record_event
 from guichet.domain.errors import DomainError, ErrorCode
@@ -28,7 +29,7 @@ from guichet.domain.models.api_keys import ApiKey, ApiKeyPermission
 from guichet.i18n import render
 from guichet.policies.engine import AccountScope, PolicyEngine
 from guichet.policies.rules import Action, ContactAccess, Module, Role
-from guichet.policies.store import announce, load_access
+from guichet.policies.store import announce
 
 UnitOfWork = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Pair = tuple[str, str]
@@ -54,21 +55,14 @@ class IssuedKey:
 
 async def _actor(session: AsyncSession, env: KeysEnv, *, person_id: int, organisation_id: int) -> ContactAccess:
     """The actor's access; NOT_FOUND when not an active member, FORBIDDEN without INTEGRATIONS WRITE."""
-    contact_id = (
-        await session.execute(
-            select(models.Contact.id).where(
-                models.Contact.organisation_id == organisation_id,
-                models.Contact.person_id == person_id,
-                models.Contact.status == "ACTIVE",
-            )
-        )
-    ).scalar_one_or_none()
-    access = (await load_access(session, [contact_id])).get(contact_id) if contact_id is not None else None
-    if access is None:
-        raise DomainError(ErrorCode.NOT_FOUND)
-    if env.policy.scope(access, Module.INTEGRATIONS, Action.WRITE).empty:
-        raise DomainError(ErrorCode.FORBIDDEN)
-    return access
+    return await actor_access(
+        session,
+        env.policy,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        module=Module.INTEGRATIONS,
+        action=Action.WRITE,
+    )
 
 
 def key_rows(

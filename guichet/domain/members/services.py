@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guichet.domain import models
+from guichet.domain.actors import actor_access
 from guichet.domain.audit import record_event
 from guichet.domain.auth import throttle
 from guichet.domain.auth.credentials import hash_password, verify_password
@@ -56,20 +57,14 @@ class MembersEnv:
 
 async def _grantor(session: AsyncSession, env: MembersEnv, *, person_id: int, organisation_id: int) -> Grantor:
     """The actor as a Grantor; NOT_FOUND when it is not an active member, FORBIDDEN without MEMBERS WRITE."""
-    contact_id = (
-        await session.execute(
-            select(models.Contact.id).where(
-                models.Contact.organisation_id == organisation_id,
-                models.Contact.person_id == person_id,
-                models.Contact.status == "ACTIVE",
-            )
-        )
-    ).scalar_one_or_none()
-    access = (await load_access(session, [contact_id])).get(contact_id) if contact_id is not None else None
-    if access is None:
-        raise DomainError(ErrorCode.NOT_FOUND)
-    if env.policy.scope(access, Module.MEMBERS, Action.WRITE).empty:
-        raise DomainError(ErrorCode.FORBIDDEN)
+    access = await actor_access(
+        session,
+        env.policy,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        module=Module.MEMBERS,
+        action=Action.WRITE,
+    )
     return Grantor(
         access=access,
         holds_everywhere=lambda a, m, x: env.policy.scope(a, m, x).all_accounts,
