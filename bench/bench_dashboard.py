@@ -211,7 +211,9 @@ async def count_statements(dataset: dict[str, Any]) -> tuple[int, dict[str, Any]
     from guichet.server import create_app
     from guichet.settings import Settings
 
-    settings = Settings(database_url=database_url(), secret_key=SECRET_KEY, webhook_secret="x")
+    settings = Settings(
+        database_url=database_url(), secret_key=SECRET_KEY, webhook_secret="x", rate_capacity=10**8, rate_restore=1e8
+    )
     app = create_app(settings)
     statements: list[str] = []
     async with app.router.lifespan_context(app):
@@ -262,7 +264,13 @@ def main() -> int:
         )
     guichet_runs: list[Run] = []
     guichet_json: dict[str, Any] = {}
-    for label, env in (("", {"GUICHET_FASTPATH": "1"}), (" (graphql-core)", {"GUICHET_FASTPATH": "0"})):
+    # One contact sends every request: the per-principal rate bucket (still debited and checked)
+    # is made large enough not to refuse the benchmark's load.
+    unthrottled = {"GUICHET_RATE_CAPACITY": "100000000", "GUICHET_RATE_RESTORE": "100000000"}
+    for label, env in (
+        ("", {"GUICHET_FASTPATH": "1", **unthrottled}),
+        (" (graphql-core)", {"GUICHET_FASTPATH": "0", **unthrottled}),
+    ):
         with server(guichet_command, GUICHET_PORT, "/healthz", env) as process:
             answer = fetch(GUICHET_PORT, dataset)
             guichet_json = guichet_json or answer

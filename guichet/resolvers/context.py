@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from guichet.app_state import AppState
+from guichet.db import fetch_first
 from guichet.domain import models
 from guichet.domain.clock import Clock
 from guichet.domain.tokens import token_hash
@@ -201,7 +202,7 @@ class Context:
         parameters = {"token_hash": token_hash(self.bearer_token), "now": self.now()}
         try:
             async with self.read() as session:
-                row = (await session.execute(_VIEWER_STATEMENT, parameters)).first()
+                row = await fetch_first(session, _VIEWER_STATEMENT, parameters)
         except DBAPIError as error:
             # The request's first statement met a connection PostgreSQL dropped (a restart): SQLAlchemy
             # has just invalidated the pool, so retry once on a fresh connection rather than fail.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from guichet import events
+from guichet.db import fetch_all
 from guichet.domain.errors import DomainErrors
 from guichet.domain.ids import pk_of
 from guichet.domain.invoices import export as export_service
@@ -20,7 +21,7 @@ from guichet.domain.models.payments import Payment as PaymentRow
 from guichet.policies.authz import AccessDenied, AccountScope, Decision, intersection
 from guichet.policies.rules import Action, Module
 from guichet.resolvers import payments
-from guichet.resolvers.pagination import Page, decode_cursor, encode_cursor, page_size
+from guichet.resolvers.pagination import LazyCursors, Page, decode_cursor, encode_cursor, page_size
 
 if TYPE_CHECKING:
     from guichet.resolvers.context import Context
@@ -88,20 +89,19 @@ async def list_invoices(
     )
     with_accounts = "billingAccount" in include
     async with ctx.read() as session:
-        rows = (
-            await session.execute(
-                queries.page_statement(
-                    where, ordering, after=position, limit=size + 1, today=today, with_account=with_accounts
-                )
-            )
-        ).all()
+        rows = await fetch_all(
+            session,
+            queries.page_statement(
+                where, ordering, after=position, limit=size + 1, today=today, with_account=with_accounts
+            ),
+        )
         has_next = len(rows) > size
         rows = rows[:size]
-        total = (await session.execute(queries.count_statement(where))).scalar_one() if with_total else 0
+        total = (await fetch_all(session, queries.count_statement(where)))[0][0] if with_total else 0
         lines: dict[int, list[Any]] | None = None
         if rows and "lines" in include:
             lines = {r.id: [] for r in rows}
-            for line in (await session.execute(queries.lines_statement([r.id for r in rows]))).all():
+            for line in await fetch_all(session, queries.lines_statement([r.id for r in rows])):
                 lines[line.invoice_id].append(line)
     if "downloadUrl" in include and not all(export_scope.allows(r.billing_account_id) for r in rows):
         raise AccessDenied(Module.INVOICES, Action.EXPORT)
@@ -112,7 +112,7 @@ async def list_invoices(
     )
     page = Page(
         [InvoiceView(r, export_scope.allows(r.billing_account_id)) for r in rows],
-        [encode_cursor(*ordering.cursor_values(r)) for r in rows],
+        LazyCursors(rows, lambda r: encode_cursor(*ordering.cursor_values(r))),
         has_next=has_next,
         has_previous=position is not None,
         total=total,
@@ -130,7 +130,7 @@ async def invoice_summary(
         organisation_id=organisation_id, account_ids=decision.scope.account_filter, criteria=criteria, today=today
     )
     async with ctx.read() as session:
-        rows = (await session.execute(queries.summary_statement(where, today=today))).all()
+        rows = await fetch_all(session, queries.summary_statement(where, today=today))
     return queries.summarise(rows)
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +28,44 @@ class Page(Generic[T]):
     """One page of items with their cursors, whether more follow or precede, and the total."""
 
     items: list[T]
-    cursors: list[str]
+    cursors: Sequence[str]
     has_next: bool
     has_previous: bool
     total: int
+
+
+class LazyCursors(Sequence[str]):
+    """The cursors of a page's rows, each encoded when first read: a page whose selection reads
+    no edge cursor (the dashboard's) encodes only pageInfo's two."""
+
+    def __init__(self, rows: Sequence[Any], encode: Callable[[Any], str]) -> None:
+        self._rows = rows
+        self._encode = encode
+        self._done: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self._rows)
+        found = self._done.get(index)
+        if found is None:
+            found = self._done[index] = self._encode(self._rows[index])
+        return found
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def encode_cursor(*values: object) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import bindparam, select
 
 from guichet import events
+from guichet.db import fetch_all
 from guichet.domain.cards import CardDetails
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import decode_id, pk_of
@@ -120,7 +121,7 @@ async def readable_payments_of_invoices(ctx: Context, invoice_ids: list[int]) ->
     The payments are rows with the Payment model's column attributes (what Payment.from_row reads).
     """
     async with ctx.read() as session:
-        rows: Sequence[Any] = (await session.execute(_PAYMENTS_BY_INVOICE, {"invoice_ids": list(invoice_ids)})).all()
+        rows: Sequence[Any] = await fetch_all(session, _PAYMENTS_BY_INVOICE, {"invoice_ids": list(invoice_ids)})
     readable = {r.id for r in await readable_payments(ctx, list({p.id: p for p in rows}.values()))}
     grouped: dict[int, list[Any]] = defaultdict(list)
     for payment in rows:

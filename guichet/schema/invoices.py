@@ -31,6 +31,7 @@ from guichet.schema.payloads import payload_mutation
 from guichet.schema.payments import Payment
 from guichet.schema.permissions import decided, input_organisation, requires
 from guichet.schema.relay import Connection, Node
+from guichet.schema.rows import RowBacked, row_fields
 
 
 @lru_cache(maxsize=8192)
@@ -96,22 +97,28 @@ class InvoiceFilter:
 
 
 @strawberry.type(description="One line of an invoice.")
-class InvoiceLine:
+class InvoiceLine(RowBacked):
     description: str = strawberry.field(description="What is billed, e.g. « Forfait Business 20 Go ».")
     line_number: str | None = strawberry.field(description="The fleet line this amount bills, if any.")
     amount: Money = strawberry.field(description="The line's amount.")
 
     @classmethod
     def from_row(cls, row: Any) -> InvoiceLine:
-        return cls(
-            description=row.description,
-            line_number=row.line_number,
-            amount=money(row.amount_minor, row.currency),
-        )
+        return cls.rendered(row)
+
+
+row_fields(
+    InvoiceLine,
+    {
+        "description": lambda row, _: row.description,
+        "line_number": lambda row, _: row.line_number,
+        "amount": lambda row, _: money(row.amount_minor, row.currency),
+    },
+)
 
 
 @strawberry.type(description="An invoice of one of the organisation's billing accounts.")
-class Invoice(Node):
+class Invoice(RowBacked, Node):
     number: str = strawberry.field(description="The invoice number, e.g. F-2026-000001.")
     status: InvoiceStatus = strawberry.field(description="OPEN, OVERDUE or PAID on the server's today.")
     service_type: ServiceType = strawberry.field(description="FIXED, MOBILE or INTERNET.")
@@ -156,35 +163,10 @@ class Invoice(Node):
     ) -> Invoice:
         """Render a queries.PAGE_COLUMNS row (status computed by the SQL status rule).
 
-        `billing_account`, `lines` and `payments` are the values, or Deferred loads of them.
+        `billing_account`, `lines` and `payments` are the values, or Deferred loads of them; the
+        other fields are computed from the row when read (schema/rows.py).
         """
-        currency = row.currency
-        # amount_paid_minor counts what rewards settled too (the status rule sees one settled sum).
-        total, settled, rewards = row.total_minor, row.amount_paid_minor, row.rewards_applied_minor
-        return cls(
-            id=strawberry.ID(to_global_id("Invoice", row.id)),
-            number=row.number,
-            status=_STATUSES[row.status],
-            service_type=_SERVICE_TYPES[row.service_type],
-            issue_date=row.issue_date,
-            due_date=row.due_date,
-            period_start=row.period_start,
-            period_end=row.period_end,
-            total=money(total, currency),
-            amount_paid=money(rules.paid_by_payments_minor(settled, rewards), currency),
-            amount_due=money(rules.amount_due_minor(total, settled), currency),
-            rewards_eligible=row.rewards_eligible,
-            rewards_applied=money(rewards, currency),
-            payment_pending=row.pending_payment_id is not None,
-            billing_account=billing_account,
-            lines=lines,
-            payments=payments,
-            pk=row.id,
-            organisation_id=row.organisation_id,
-            billing_account_id=row.billing_account_id,
-            currency=currency,
-            can_export=can_export,
-        )
+        return cls.rendered(row, can_export=can_export, billing_account=billing_account, lines=lines, payments=payments)
 
     @classmethod
     def from_view(cls, view: InvoiceView, info: Info) -> Invoice:
@@ -208,6 +190,35 @@ class Invoice(Node):
         ctx = info.context
         return links.download_url(ctx.settings.public_url, ctx.settings.secret_key, self.pk, ctx.now())
 
+
+row_fields(
+    Invoice,
+    {
+        "id": lambda row, _: strawberry.ID(to_global_id("Invoice", row.id)),
+        "number": lambda row, _: row.number,
+        "status": lambda row, _: _STATUSES[row.status],
+        "service_type": lambda row, _: _SERVICE_TYPES[row.service_type],
+        "issue_date": lambda row, _: row.issue_date,
+        "due_date": lambda row, _: row.due_date,
+        "period_start": lambda row, _: row.period_start,
+        "period_end": lambda row, _: row.period_end,
+        "total": lambda row, _: money(row.total_minor, row.currency),
+        # amount_paid_minor counts what rewards settled too (the status rule sees one settled sum).
+        "amount_paid": lambda row, _: money(
+            rules.paid_by_payments_minor(row.amount_paid_minor, row.rewards_applied_minor), row.currency
+        ),
+        "amount_due": lambda row, _: money(
+            rules.amount_due_minor(row.total_minor, row.amount_paid_minor), row.currency
+        ),
+        "rewards_eligible": lambda row, _: row.rewards_eligible,
+        "rewards_applied": lambda row, _: money(row.rewards_applied_minor, row.currency),
+        "payment_pending": lambda row, _: row.pending_payment_id is not None,
+        "pk": lambda row, _: row.id,
+        "organisation_id": lambda row, _: row.organisation_id,
+        "billing_account_id": lambda row, _: row.billing_account_id,
+        "currency": lambda row, _: row.currency,
+    },
+)
 
 InvoiceConnection = Connection[Invoice]
 

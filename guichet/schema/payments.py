@@ -27,6 +27,7 @@ from guichet.schema.errors import forbidden, unauthenticated
 from guichet.schema.payloads import payload_mutation
 from guichet.schema.permissions import decided, input_organisation, requires
 from guichet.schema.relay import Connection, Node
+from guichet.schema.rows import RowBacked, row_fields
 from guichet.schema.support import SupportChannel
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class PaymentFailure:
 
 
 @strawberry.type(description="A payment of one or more invoices of one organisation, in one currency.")
-class Payment(Node):
+class Payment(RowBacked, Node):
     reference: str = strawberry.field(description="The provider-facing reference; webhooks name the payment by it.")
     amount: Money = strawberry.field(description="The amount asked: the sum due of the invoices when paying.")
     amount_received: Money | None = strawberry.field(
@@ -84,31 +85,9 @@ class Payment(Node):
 
     @classmethod
     def from_row(cls, row: PaymentRow, *, now: datetime, locale: str) -> Payment:
-        """The payment as a reader sees it at `now` (a stale PENDING reads FAILED), in `locale`."""
-        state = effective_state(row.status, row.failure_code, row.completed_at, row.expires_at, now)
-        failure = None
-        if state.status == "FAILED":
-            code = state.failure_code if state.failure_code in FAILURE_CODES else "provider_error"
-            failure = PaymentFailure(code=code, message=render(f"payment_failed_{code}", locale))
-        instructions = None
-        if state.status == "PENDING" and row.instructions:
-            params = dict(row.instructions.get("params") or {})  # type: ignore[call-overload]
-            params["amount"] = DomainMoney(row.amount_minor, row.currency).format(locale)
-            instructions = render(str(row.instructions.get("key")), locale, params)
-        return cls(
-            id=strawberry.ID(to_global_id("Payment", row.id)),
-            reference=row.reference,
-            amount=Money.of(row.amount_minor, row.currency),
-            amount_received=Money.of(row.received_minor, row.currency) if state.status == "SUCCEEDED" else None,
-            method=PaymentMethodType(row.method),
-            status=PaymentStatus(state.status),
-            failure=failure,
-            instructions=instructions,
-            created_at=row.created_at,
-            completed_at=state.completed_at,
-            pk=row.id,
-            organisation_id=row.organisation_id,
-        )
+        """The payment as a reader sees it at `now` (a stale PENDING reads FAILED), in `locale`;
+        each field is computed from the row when read (schema/rows.py)."""
+        return cls.rendered(row, _now=now, _locale=locale)
 
     @classmethod
     def for_reader(cls, row: PaymentRow, info: Info) -> Payment:
@@ -126,6 +105,47 @@ class Payment(Node):
         from guichet.schema.pending_payments import PendingPayment
 
         return [PendingPayment.from_row(row, info) for row in await items_of_payment(info.context, self.pk)]
+
+
+def _failure(row: PaymentRow, payment: Payment) -> PaymentFailure | None:
+    state = payment._state
+    if state.status != "FAILED":
+        return None
+    code = state.failure_code if state.failure_code in FAILURE_CODES else "provider_error"
+    return PaymentFailure(code=code, message=render(f"payment_failed_{code}", payment._locale))
+
+
+def _instructions(row: PaymentRow, payment: Payment) -> str | None:
+    if payment._state.status != "PENDING" or not row.instructions:
+        return None
+    params = dict(row.instructions.get("params") or {})  # type: ignore[call-overload]
+    params["amount"] = DomainMoney(row.amount_minor, row.currency).format(payment._locale)
+    return render(str(row.instructions.get("key")), payment._locale, params)
+
+
+row_fields(
+    Payment,
+    {
+        # The effective state at the reader's now, computed once for the fields that depend on it.
+        "_state": lambda row, payment: effective_state(
+            row.status, row.failure_code, row.completed_at, row.expires_at, payment._now
+        ),
+        "id": lambda row, _: strawberry.ID(to_global_id("Payment", row.id)),
+        "reference": lambda row, _: row.reference,
+        "amount": lambda row, _: Money.of(row.amount_minor, row.currency),
+        "amount_received": lambda row, payment: (
+            Money.of(row.received_minor, row.currency) if payment._state.status == "SUCCEEDED" else None
+        ),
+        "method": lambda row, _: PaymentMethodType(row.method),
+        "status": lambda row, payment: PaymentStatus(payment._state.status),
+        "failure": _failure,
+        "instructions": _instructions,
+        "created_at": lambda row, _: row.created_at,
+        "completed_at": lambda row, payment: payment._state.completed_at,
+        "pk": lambda row, _: row.id,
+        "organisation_id": lambda row, _: row.organisation_id,
+    },
+)
 
 
 @strawberry.input(description="Which payments to list; each given list narrows the result.")

@@ -7,7 +7,10 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+# Re-exported: tools outside the package (the peer benchmark's data loader) import it from here.
+from guichet.domain.ids import to_global_id as to_global_id
 from guichet.resolvers.pagination import Page
+from guichet.schema.rows import RowBacked, row_fields
 
 T = TypeVar("T")
 
@@ -26,9 +29,12 @@ class PageInfo:
 
 
 @strawberry.type(description="An item of a connection with its cursor.")
-class Edge(Generic[T]):
+class Edge(RowBacked, Generic[T]):
     cursor: str = strawberry.field(description="Opaque position of this item; pass it as `after`.")
     node: T = strawberry.field(description="The item.")
+
+
+row_fields(Edge, {"cursor": lambda row, _: row[0][row[1]]})
 
 
 @strawberry.type(description="A page of items (Relay connection).")
@@ -41,8 +47,11 @@ class Connection(Generic[T]):
     def from_page(cls, page: Page[Any], render: Callable[[Any], T]) -> Connection[T]:
         """The connection of a resolver's page, each item rendered by `render`."""
         cursors = page.cursors
+        if len(cursors) != len(page.items):
+            raise ValueError("a page has one cursor per item")
         return Connection(
-            edges=[Edge(cursor=c, node=render(item)) for item, c in zip(page.items, cursors, strict=True)],
+            # An edge's cursor is encoded only if the selection reads it (schema/rows.py).
+            edges=[Edge.rendered((cursors, index), node=render(item)) for index, item in enumerate(page.items)],
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=page.has_previous,
