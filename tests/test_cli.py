@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,44 @@ def test_serve_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("guichet: cannot reach database guichet on 127.0.0.1:")
     assert result.stderr.count("\n") == 1
+
+
+def _seed_renewal_and_expiring_lot(database_url: str) -> None:
+    from guichet.db import session_factory
+    from tests.factories import make_account, make_organisation
+    from tests.factories_contracts import make_contract
+    from tests.factories_rewards import add_lot
+
+    async def seed() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine)() as session, session.begin():
+                org = await make_organisation(session)
+                await make_contract(
+                    session,
+                    await make_account(session, org),
+                    lines=[{"product": "Premier Support", "quantity": 1, "unit_price_minor": 60000}],
+                )
+                await add_lot(session, org, 25000, expires_at=date(2026, 11, 30))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+def test_renewals_and_expire_rewards_run_once_per_term_and_lot(database_url: str) -> None:
+    _seed_renewal_and_expiring_lot(database_url)
+    env = guichet_env(database_url)
+
+    runs = [
+        run_guichet("jobs", job, "--as-of", "2026-12-01", env=env)
+        for job in ("renewals", "renewals", "expire-rewards", "expire-rewards")
+    ]
+
+    assert [r.returncode for r in runs] == [0, 0, 0, 0], [r.stderr for r in runs]
+    assert [r.stdout.strip() for r in runs] == [
+        "renewals as of 2026-12-01: 1 opened, 0 already open, 0 expired unpaid",
+        "renewals as of 2026-12-01: 0 opened, 1 already open, 0 expired unpaid",
+        "expire-rewards as of 2026-12-01: 1 lots expired",
+        "expire-rewards as of 2026-12-01: 0 lots expired",
+    ]

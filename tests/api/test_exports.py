@@ -102,6 +102,41 @@ async def test_invoice_csv_equals_the_list_for_the_same_filter(gql, http, sessio
     assert ("export.downloaded", started["export"]["id"]) in actions
 
 
+AMOUNTS = """
+query($id: ID!) { organisation(id: $id) { invoices(first: 100) { edges { node {
+  id total { amount } amountPaid { amount } rewardsApplied { amount } amountDue { amount } } } } } }
+"""
+
+
+async def test_invoice_csv_splits_what_payments_and_rewards_settled_as_the_list_does(gql, http, sessionmaker) -> None:
+    async with sessionmaker() as session, session.begin():
+        world = await make_export_world(session)
+        settled = world.invoices[0]  # 12,500 XOF: 4,000 paid by card, 2,500 by rewards
+        settled.amount_paid_minor, settled.rewards_applied_minor = 6500, 2500
+    started = await _start(gql, world, world.manager.token)
+
+    done = await wait_final(gql, started["export"]["id"], world.manager.token)
+
+    rows = _csv(await download(http, done["url"]))
+    exported = {r["id"]: r for r in (dict(zip(rows[0], r, strict=True)) for r in rows[1:])}
+    row = exported[to_global_id("Invoice", settled.id)]
+    assert (row["total"], row["amount_paid"], row["rewards_applied"], row["amount_due"]) == (
+        "12500",
+        "4000",
+        "2500",
+        "6000",
+    )
+    listed = (await gql(AMOUNTS, {"id": world.org_id}, token=world.manager.token))["data"]
+    for node in (e["node"] for e in listed["organisation"]["invoices"]["edges"]):
+        r = exported[node["id"]]
+        assert (r["total"], r["amount_paid"], r["rewards_applied"], r["amount_due"]) == (
+            node["total"]["amount"],
+            node["amountPaid"]["amount"],
+            node["rewardsApplied"]["amount"],
+            node["amountDue"]["amount"],
+        )
+
+
 async def test_invoice_lines_jsonl_carry_their_invoice_and_neutralise_formulas(gql, http, sessionmaker) -> None:
     async with sessionmaker() as session, session.begin():
         world = await make_export_world(session)

@@ -67,11 +67,11 @@ async def test_the_filtered_list_is_mailed_to_the_viewer(gql, world, sessionmake
     rows = csv_rows(email)
     assert rows[0] == [
         "number", "billing_account", "service_type", "issue_date", "due_date", "status",
-        "currency", "total", "amount_paid", "amount_due", "payment_pending",
+        "currency", "total", "amount_paid", "rewards_applied", "amount_due", "payment_pending",
     ]  # fmt: skip
     assert rows[1:] == [
-        ["F-2026-0001", world.account_a.number, "MOBILE", "2026-09-01", "2026-10-01", "OVERDUE", "XOF", "25000", "0", "25000", "no"],
-        ["F-2026-0004", world.account_b.number, "MOBILE", "2026-11-05", "2026-11-20", "OVERDUE", "XOF", "30000", "10000", "20000", "yes"],
+        ["F-2026-0001", world.account_a.number, "MOBILE", "2026-09-01", "2026-10-01", "OVERDUE", "XOF", "25000", "0", "0", "25000", "no"],
+        ["F-2026-0004", world.account_b.number, "MOBILE", "2026-11-05", "2026-11-20", "OVERDUE", "XOF", "30000", "10000", "0", "20000", "yes"],
     ]  # fmt: skip
     assert await audit_count(sessionmaker) == 1
 

@@ -39,6 +39,7 @@ CSV_COLUMNS = (
     "currency",
     "total",
     "amount_paid",
+    "rewards_applied",
     "amount_due",
     "payment_pending",
 )
@@ -86,6 +87,7 @@ def invoices_csv(rows: Sequence[Any], accounts: dict[int, str]) -> bytes:
                         rules.paid_by_payments_minor(row.amount_paid_minor, row.rewards_applied_minor), currency
                     ).amount
                 ),
+                str(Money(row.rewards_applied_minor, currency).amount),
                 str(Money(rules.amount_due_minor(row.total_minor, row.amount_paid_minor), currency).amount),
                 "yes" if row.pending_payment_id is not None else "no",
             ]

@@ -160,6 +160,7 @@ INVOICE_COLUMNS = (
     "status",
     "total",
     "amount_paid",
+    "rewards_applied",
     "amount_due",
     "currency",
     "payment_pending",
@@ -203,6 +204,7 @@ async def _invoices(session: AsyncSession, scope: Scope, after: int, limit: int)
                     _amount(
                         invoice_rules.paid_by_payments_minor(r.amount_paid_minor, r.rewards_applied_minor), r.currency
                     ),
+                    _amount(r.rewards_applied_minor, r.currency),
                     _amount(invoice_rules.amount_due_minor(r.total_minor, r.amount_paid_minor), r.currency),
                     r.currency,
                     "true" if r.pending_payment_id is not None else "false",
