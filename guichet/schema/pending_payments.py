@@ -211,9 +211,16 @@ class PayPendingPaymentsPayload:
 class Mutation:
     @payload_mutation(
         description="Pay pending payments with one payment, exactly once per idempotency key. Requires INVOICES PAY "
-        "(and ORDERS PAY for ORDER items); an item already paid or in payment is PENDING_PAYMENT_NOT_PAYABLE.",
+        "or ORDERS PAY: ORDER items need ORDERS PAY, RENEWAL and FAILED_CHARGE items INVOICES PAY (others answer "
+        "NOT_FOUND); an item already paid or in payment is PENDING_PAYMENT_NOT_PAYABLE.",
         extensions=[
-            requires(Module.INVOICES, Action.PAY, organisation=input_organisation("organisationId"), members_only=True)
+            requires(
+                Module.INVOICES,
+                Action.PAY,
+                organisation=input_organisation("organisationId"),
+                members_only=True,
+                or_on=(Module.ORDERS,),
+            )
         ],
     )
     async def pay_pending_payments(self, info: Info, input: PayPendingPaymentsInput) -> PayPendingPaymentsPayload:

@@ -111,11 +111,15 @@ class Requires(BasePermission):
         *,
         organisation: OrganisationLocator = on_source,
         members_only: bool = False,
+        or_on: tuple[Module, ...] = (),
     ) -> None:
         self.module = module
         self.action = action
         self.locate = organisation
         self.members_only = members_only
+        # Other modules whose `action` also opens the field (e.g. paying pending payments: INVOICES PAY
+        # or ORDERS PAY, ACCESS.md rule 11); the resolver then narrows by kind with the scopes it reads.
+        self.or_on = or_on
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         authz = info.context.authz
@@ -126,21 +130,38 @@ class Requires(BasePermission):
             return True  # unknown object: the resolver answers NOT_FOUND / null, as for any unknown ID
         if not self.members_only and await authz.membership(organisation_id) is None:
             return True  # another organisation's object: same answer as an unknown one
+        module = await self._module_held(organisation_id, info)
         try:
-            info.context.decisions[_path(info)] = await authz.decide(organisation_id, self.module, self.action)
+            info.context.decisions[_path(info)] = await authz.decide(organisation_id, module, self.action)
         except NotAuthenticated:
             raise unauthenticated(info) from None
         except AccessDenied:
             raise forbidden(info, self.module, self.action) from None
         return True
 
+    async def _module_held(self, organisation_id: int, info: Info) -> Module:
+        """The declared module, or the first alternative the viewer holds `action` on when it lacks
+        the declared one (probing scopes records no denial; only the final decision does)."""
+        authz = info.context.authz
+        if not self.or_on or not (await authz.scope(organisation_id, self.module, self.action)).empty:
+            return self.module
+        for alternative in self.or_on:
+            if not (await authz.scope(organisation_id, alternative, self.action)).empty:
+                return alternative
+        return self.module
+
 
 def requires(
-    module: Module, action: Action, *, organisation: OrganisationLocator = on_source, members_only: bool = False
+    module: Module,
+    action: Action,
+    *,
+    organisation: OrganisationLocator = on_source,
+    members_only: bool = False,
+    or_on: tuple[Module, ...] = (),
 ) -> PermissionExtension:
     """The field extension declaring (module, action); see the module docstring."""
     return PermissionExtension(
-        permissions=[Requires(module, action, organisation=organisation, members_only=members_only)],
+        permissions=[Requires(module, action, organisation=organisation, members_only=members_only, or_on=or_on)],
         use_directives=False,
     )
 

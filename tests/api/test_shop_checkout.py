@@ -8,7 +8,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from guichet.domain.ids import to_global_id
+from guichet.domain.models.pending_payments import PendingPayment
 from guichet.domain.models.shop import OfferingPrice
+from tests.factories import make_member
+from tests.factories_access import set_permissions
 from tests.factories_shop import (
     CART,
     CHECKOUT,
@@ -271,3 +275,34 @@ async def test_a_cart_against_changed_catalogue_rules_is_refused(gql: Any, sessi
     assert stepped["data"]["checkoutCart"]["errors"] == [{"code": "QUANTITY_NOT_ALLOWED", "field": ["input", "cartId"]}]
     assert gone["data"]["checkoutCart"]["errors"] == [{"code": "OFFERING_NOT_AVAILABLE", "field": ["input", "cartId"]}]
     assert await snapshot(sessionmaker) == before
+
+
+async def test_orders_pay_alone_pays_an_order_pending_payment(gql: Any, sessionmaker: Any) -> None:
+    """ACCESS.md rule 11: paying an ORDER item needs ORDERS PAY, not INVOICES PAY."""
+    world = await make_shop_world(sessionmaker)
+    order = await place(gql, world, world.commercial, terms="PAY_NOW", method="CARD", card=VISA_OK)
+    async with sessionmaker() as session, session.begin():
+        (item_pk,) = (
+            (await session.execute(select(PendingPayment.id).where(PendingPayment.kind == "ORDER"))).scalars().all()
+        )
+        orders_payer = await make_member(session, world.org, roles=[("COMMERCIAL", None)])
+        await set_permissions(session, world.org, orders_payer.contact_id, grants=[("ORDERS", "PAY")])
+    pay = {
+        "input": {
+            "organisationId": world.org_id,
+            "pendingPaymentIds": [to_global_id("PendingPayment", item_pk)],
+            "method": "CARD",
+            "card": VISA_OK,
+            "idempotencyKey": "orders-pay-1",
+        }
+    }
+
+    refused = await gql(PAY_PENDING, pay, token=world.commercial.token)
+    paid = await gql(PAY_PENDING, pay, token=orders_payer.token)
+
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert paid["data"]["payPendingPayments"]["errors"] == []
+    assert paid["data"]["payPendingPayments"]["pendingPayments"] == [{"kind": "ORDER", "status": "PAID"}]
+    after = await gql(ORDERS, {"id": world.org_id}, token=world.commercial.token)
+    statuses = {e["node"]["number"]: e["node"]["status"] for e in after["data"]["organisation"]["orders"]["edges"]}
+    assert statuses[order["number"]] == "ACKNOWLEDGED"
