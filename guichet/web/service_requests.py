@@ -15,26 +15,21 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from guichet import events
 from guichet.app_state import AppState
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import to_global_id
-from guichet.domain.payments.webhooks import SIGNATURE_HEADER, WebhookRejected, verify_signature
 from guichet.domain.service_requests import attachments, links
 from guichet.domain.service_requests.files import FileStore
-from guichet.domain.service_requests.services import UnitOfWork, apply_support_event
+from guichet.domain.service_requests.services import apply_support_event
 from guichet.domain.service_requests.webhook import parse_support_event
-from guichet.web.webhooks import read_capped
+from guichet.web.back_office import signed_event, unit_of_work
 
 log = logging.getLogger("guichet.webhooks")
 
@@ -55,55 +50,14 @@ def file_store(state: AppState) -> FileStore:
     return FileStore(Path(state.settings.files_dir))
 
 
-def unit_of_work(state: AppState) -> UnitOfWork:
-    """One unit of work per call: a fresh session in a transaction committed once."""
-
-    @asynccontextmanager
-    async def uow() -> AsyncIterator[AsyncSession]:
-        async with state.sessionmaker() as session, session.begin():
-            yield session
-
-    return uow
-
-
 async def back_office_webhook(request: Request) -> JSONResponse:
-    state: AppState = request.app.state.guichet
-    try:
-        body = await read_capped(request)
-        verify_signature(request.headers.get(SIGNATURE_HEADER), body, state.settings.webhook_secret, state.clock.now())
-        event = parse_support_event(body)
-        outcome = await apply_support_event(unit_of_work(state), event=event, now=state.clock.now())
-    except WebhookRejected as rejected:
-        log.warning(
-            "back-office webhook refused status=%s reason=%s",
-            rejected.status,
-            rejected.reason,
-            extra={
-                "event": "webhook.refused",
-                "provider": "back-office",
-                "status": rejected.status,
-                "reason": rejected.reason,
-            },
-        )
-        return JSONResponse({"error": rejected.reason}, status_code=rejected.status)
-    except DomainError as error:
-        status = 404 if error.code is ErrorCode.NOT_FOUND else 409
-        log.warning(
-            "back-office webhook refused status=%s code=%s",
-            status,
-            error.code.value,
-            extra={"event": "webhook.refused", "provider": "back-office", "status": status, "reason": error.code.value},
-        )
-        return JSONResponse({"code": error.code.value}, status_code=status)
-    await events.publish(state.broker, outcome.changes)
-    log.info(
-        "back-office webhook number=%s event=%s status=%s replayed=%s",
-        event.number,
-        event.event_id,
-        event.status,
-        outcome.replayed,
+    return await signed_event(
+        request,
+        what="service-request",
+        parse=parse_support_event,
+        apply=lambda uow, event, now: apply_support_event(uow, event=event, now=now),
+        status_of=lambda outcome: outcome.request.status,
     )
-    return JSONResponse({"ok": True, "replayed": outcome.replayed, "status": outcome.request.status})
 
 
 async def upload(request: Request) -> Response:
