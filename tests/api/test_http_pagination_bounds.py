@@ -48,6 +48,16 @@ BOUNDED_LISTS = {
     "BillingContact.purposes": "the BillingContactPurpose enum",
     "Payment.pendingPayments": "the items one payment settles, chosen by the payer",
     "PendingPayment.payments": "the payments that tried one item",
+    "Organisation.rewards": "one reward account per currency",
+    "Contract.pendingPayments": "one renewal per term of one contract",
+    "Cart.items": "at most 100 items a cart (domain/shop/carts.MAX_ITEMS)",
+    "Cart.recurringTotal": "one amount per (currency, frequency) of the cart's prices",
+    "Offering.prices": "an offering's one-time and recurring prices, a handful",
+    "Order.items": "the checked-out cart's items (at most 100, two each with both price types)",
+    "Order.recurringTotal": "one amount per (currency, frequency) of the order's items",
+    "Order.shipments": "the shipments of one order, sent by the back office",
+    "Order.statusHistory": "one entry per move of one order through its state machine",
+    "WebhookEndpoint.eventTypes": "the WebhookEventType enum",
 }
 
 
