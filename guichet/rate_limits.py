@@ -3,21 +3,21 @@
 A bucket holds up to `capacity` points and refills at `restore` points per second; an operation
 takes its requested cost before it runs, or is THROTTLED when that many points are not there
 (nothing is taken then). Where the buckets live: Redis when GUICHET_REDIS_URL is set (one Lua
-script, atomic), PostgreSQL otherwise (one INSERT ... ON CONFLICT statement on a dedicated small
-engine, atomic per row), in-process on SQLite (a single process). Time always comes from the
+script, atomic), PostgreSQL otherwise (one INSERT ... ON CONFLICT statement on a dedicated asyncpg
+pool, atomic per row), in-process on SQLite (a single process). Time always comes from the
 caller (the app's clock), so tests move it by hand.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import BigInteger, DateTime, String, bindparam, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import asyncpg
+from sqlalchemy.engine import make_url
 
 
 @dataclass(frozen=True)
@@ -81,67 +81,71 @@ class MemoryBuckets:
 
 
 # Amounts in thousandths of a point (integer columns). Every SET expression reads the row as it
-# was, so the refill is written out in each term.
+# was, so the refill is written out in each term. Parameters: $1 key, $2 cost, $3 capacity,
+# $4 restore (per second), $5 now.
 _REFILLED = (
-    "LEAST(:capacity, b.available_milli"
-    " + CAST(FLOOR(GREATEST(0, EXTRACT(EPOCH FROM (:now - b.updated_at))) * :restore) AS BIGINT))"
+    "LEAST($3::bigint, b.available_milli + CAST(FLOOR(GREATEST(0, EXTRACT(EPOCH FROM ($5::timestamptz - b.updated_at))) * $4::bigint) AS BIGINT))"
 )
-_TAKE_SQL = text(
-    f"""
+_TAKE_SQL = f"""
     INSERT INTO rate_buckets AS b (key, available_milli, updated_at, last_allowed)
-    VALUES (:key, CASE WHEN :capacity >= :cost THEN :capacity - :cost ELSE :capacity END, :now, :capacity >= :cost)
+    VALUES ($1::varchar, CASE WHEN $3::bigint >= $2::bigint THEN $3 - $2 ELSE $3 END, $5::timestamptz, $3 >= $2)
     ON CONFLICT (key) DO UPDATE SET
-      last_allowed = {_REFILLED} >= :cost,
-      available_milli = {_REFILLED} - CASE WHEN {_REFILLED} >= :cost THEN :cost ELSE 0 END,
-      updated_at = GREATEST(b.updated_at, :now)
+      last_allowed = {_REFILLED} >= $2,
+      available_milli = {_REFILLED} - CASE WHEN {_REFILLED} >= $2 THEN $2 ELSE 0 END,
+      updated_at = GREATEST(b.updated_at, $5)
     RETURNING available_milli, last_allowed
-    """  # noqa: S608  (a constant: _REFILLED is no input)
-).bindparams(
-    bindparam("key", type_=String()),
-    bindparam("cost", type_=BigInteger()),
-    bindparam("capacity", type_=BigInteger()),
-    bindparam("restore", type_=BigInteger()),
-    bindparam("now", type_=DateTime(timezone=True)),
-)
+"""  # noqa: S608  (a constant: _REFILLED is no input)
+
+# Connections of one process's bucket pool: as many as requests it may debit at once before they
+# queue (a smaller pool closes and reopens connections under load, ~1 ms of CPU each time).
+BUCKET_POOL_SIZE = 10
 
 
 class PostgresBuckets:
-    """Buckets in the rate_buckets table, on their own small engine (autocommit, one statement)."""
+    """Buckets in the rate_buckets table, debited by one statement on a dedicated asyncpg pool.
+
+    Straight on asyncpg: the debit is one fixed statement on every request, and SQLAlchemy's
+    engine would add ~0.3 ms of CPU to it. Its connections commit without waiting for the WAL
+    flush (synchronous_commit off): a crash may forget the last few debits, i.e. give a principal
+    back a few points, never take any, and every request saves an fsync wait.
+    """
 
     def __init__(self, database_url: str, capacity: int, restore: float) -> None:
         self.capacity = capacity
         self.restore = restore
-        self._engine: AsyncEngine = create_async_engine(
-            database_url, pool_size=2, max_overflow=8, isolation_level="AUTOCOMMIT"
-        )
+        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._pool: asyncpg.Pool | None = None
+        self._opening: asyncio.Lock | None = None
+
+    async def _connections(self) -> asyncpg.Pool:
+        if self._pool is None:
+            if self._opening is None:
+                self._opening = asyncio.Lock()
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn,
+                        min_size=1,
+                        max_size=BUCKET_POOL_SIZE,
+                        server_settings={"synchronous_commit": "off"},
+                    )
+        return self._pool
 
     async def take(self, key: str, cost: int, now: datetime) -> Bucket:
+        arguments = (key, cost * 1000, self.capacity * 1000, int(self.restore * 1000), now)
+        pool = await self._connections()
         try:
-            return await self._take(key, cost, now)
-        except DBAPIError as error:
-            # A connection PostgreSQL dropped (a restart): the pool is invalidated; retry once.
-            if not error.connection_invalidated:
-                raise
-            return await self._take(key, cost, now)
-
-    async def _take(self, key: str, cost: int, now: datetime) -> Bucket:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    _TAKE_SQL,
-                    {
-                        "key": key,
-                        "cost": cost * 1000,
-                        "capacity": self.capacity * 1000,
-                        "restore": int(self.restore * 1000),
-                        "now": now,
-                    },
-                )
-            ).one()
+            row = await pool.fetchrow(_TAKE_SQL, *arguments)
+        except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError):
+            # A connection PostgreSQL dropped (a restart): the pool replaces it; retry once.
+            row = await pool.fetchrow(_TAKE_SQL, *arguments)
+        assert row is not None  # INSERT ... ON CONFLICT DO UPDATE ... RETURNING always returns the row
         return Bucket(bool(row[1]), row[0] / 1000, self.capacity, self.restore, cost)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 _TAKE_LUA = """
