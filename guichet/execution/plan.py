@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from types import CoroutineType
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -42,6 +42,8 @@ from graphql.execution.collect_fields import FieldDetails, collect_fields, colle
 from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, Visitor, visit
 from graphql.pyutils import Path
+
+from guichet.schema.rows import RowBacked
 
 if TYPE_CHECKING:
     from guichet.execution.executor import FastExecutor
@@ -220,12 +222,22 @@ def _generate(parent: GraphQLObjectType, plans: tuple[tuple[Any, ...], ...]) -> 
     """
     names: dict[str, Any] = {"CO": CoroutineType, "Path": Path, "parent": parent, "parent_name": parent.name}
     names["_settle"] = _settle
+    names["MISSING"] = _MISSING
+    row_class, computes = _row_backed(parent)
+    names["K"] = row_class
     lines = [
         "def complete_fields(ex, source, path):",
         "    result = {}",
         "    pending = None",
-        "    try:",
     ]
+    if computes:
+        # An instance of the RowBacked class itself: its row fields are computed here as its
+        # __getattr__ would compute them (and kept on the instance the same way), one call less each.
+        lines += [
+            "    state = source.__dict__ if source.__class__ is K else None",
+            "    row = state.get('_row', MISSING) if state is not None else MISSING",
+        ]
+    lines.append("    try:")
     for index, (key, kind, how, complete, needs_path) in enumerate(plans):
         k = repr(key)  # a GraphQL name or alias: [_A-Za-z][_0-9A-Za-z]*
         names[f"c{index}"] = complete
@@ -241,7 +253,18 @@ def _generate(parent: GraphQLObjectType, plans: tuple[tuple[Any, ...], ...]) -> 
             else:
                 names[f"g{index}"] = getter
                 read = f"g{index}(source, a{index})"
-            lines.append(f"        v = {read}")
+            if getter is getattr and attribute in computes:
+                names[f"r{index}"] = computes[attribute]
+                lines += [
+                    "        if row is MISSING:",
+                    f"            v = {read}",
+                    "        else:",
+                    f"            v = state.get(a{index}, MISSING)",
+                    "            if v is MISSING:",
+                    f"                v = state[a{index}] = r{index}(row, source)",
+                ]
+            else:
+                lines.append(f"        v = {read}")
             sub_path = f"Path(path, {k}, parent_name)" if needs_path else "None"
             if fast is not None:
                 names[f"f{index}"] = fast
@@ -278,6 +301,18 @@ def _generate(parent: GraphQLObjectType, plans: tuple[tuple[Any, ...], ...]) -> 
     code = compile("\n".join(lines), f"<plan {parent.name}>", "exec")
     exec(code, names)  # noqa: S102 - our own generated code, no input text in it
     return names["complete_fields"]  # type: ignore[no-any-return]
+
+
+_MISSING = object()
+
+
+def _row_backed(parent: GraphQLObjectType) -> tuple[type | None, dict[str, Any]]:
+    """(the type's RowBacked class, its row fields' computations), or (None, {}) for other types."""
+    definition = (parent.extensions or {}).get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    if not isinstance(origin, type) or not issubclass(origin, RowBacked):
+        return None, {}
+    return origin, dict(origin._row_fields)
 
 
 async def _settle(container: Any, positions: list[Any]) -> Any:
@@ -343,6 +378,12 @@ _AWAITABLE_CLASS: dict[type, bool] = {}
 _PLAIN = frozenset({str, int, float, bool, Decimal, date, datetime})
 
 
+def _class_awaitable(cls: type) -> bool:
+    """Whether instances of `cls` may be awaitable (`await` looks __await__ up on the class, so an
+    instance of a class without one never is), generators too (a generator-based coroutine is)."""
+    return hasattr(cls, "__await__") or issubclass(cls, (CoroutineType, GeneratorType))
+
+
 def _leaf(return_type: GraphQLScalarType | GraphQLEnumType, *, non_null: bool = False) -> Completer:
     """A scalar or enum value; with non_null, null is graphql-core's error (so: Fallback)."""
     coerce = return_type.coerce_output_value
@@ -386,7 +427,7 @@ def _object(return_type: GraphQLObjectType, fields: Completer, *, non_null: bool
     origin = getattr(definition, "origin", None)
     if isinstance(origin, type) and origin not in _AWAITABLE_CLASS:
         # `await` looks __await__ up on the class: instances of a class without one never are.
-        _AWAITABLE_CLASS[origin] = hasattr(origin, "__await__")
+        _AWAITABLE_CLASS[origin] = _class_awaitable(origin)
 
     def complete(ex: FastExecutor, value: Any, path: Path | None) -> Any:
         if value is None:
@@ -398,8 +439,12 @@ def _object(return_type: GraphQLObjectType, fields: Completer, *, non_null: bool
                 if ex.is_awaitable(value):
                     return _later(value, complete, ex, path)
                 raise Fallback("is_type_of refused the value")
-        elif _AWAITABLE_CLASS.get(value.__class__, True) and ex.is_awaitable(value):
-            return _later(value, complete, ex, path)
+        else:
+            awaitable = _AWAITABLE_CLASS.get(value.__class__)
+            if awaitable is None:
+                awaitable = _AWAITABLE_CLASS[value.__class__] = _class_awaitable(value.__class__)
+            if awaitable and ex.is_awaitable(value):
+                return _later(value, complete, ex, path)
         return fields(ex, value, path)
 
     complete.fields = fields  # type: ignore[attr-defined]

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+
 T = TypeVar("T", bound="RowBacked")
 
 Compute = Callable[[Any, Any], Any]
@@ -47,6 +49,12 @@ class RowBacked:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         value = state[name] = compute(state["_row"], self)
         return value
+
+
+# Strawberry's is_type_of reads this attribute (set only by strawberry.cast) on every object of a
+# type with interfaces: absent, the read would go through __getattr__ and raise an AttributeError
+# for each invoice of a page. None is what getattr's default gives, so nothing else changes.
+setattr(RowBacked, TYPE_CAST_ATTRIBUTE, None)
 
 
 def row_fields(cls: type[RowBacked], fields: dict[str, Compute]) -> None:
