@@ -84,7 +84,8 @@ class MemoryBuckets:
 # was, so the refill is written out in each term. Parameters: $1 key, $2 cost, $3 capacity,
 # $4 restore (per second), $5 now.
 _REFILLED = (
-    "LEAST($3::bigint, b.available_milli + CAST(FLOOR(GREATEST(0, EXTRACT(EPOCH FROM ($5::timestamptz - b.updated_at))) * $4::bigint) AS BIGINT))"
+    "LEAST($3::bigint, b.available_milli + CAST(FLOOR(GREATEST(0,"
+    " EXTRACT(EPOCH FROM ($5::timestamptz - b.updated_at))) * $4::bigint) AS BIGINT))"
 )
 _TAKE_SQL = f"""
     INSERT INTO rate_buckets AS b (key, available_milli, updated_at, last_allowed)

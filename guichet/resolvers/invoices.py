@@ -73,9 +73,9 @@ async def list_invoices(
     """A page of the organisation's invoices in the decided READ scope.
 
     `include` names the relations to read with the page ("billingAccount", "lines", "payments",
-    "downloadUrl"). Statements: the page (joined with its billing accounts when included), its
-    count (when `with_total`), and, only when included, the page's lines and payments: the same
-    number for a page of 5 or of 100. Raise DomainError(VALIDATION) for a bad filter, `first` or
+    "downloadUrl"). Statements: the page (joined with its billing accounts when included, and
+    carrying its count when `with_total`), and, only when included, the page's lines and
+    payments: the same number for a page of 5 or of 100. Raise DomainError(VALIDATION) for a bad filter, `first` or
     cursor; AccessDenied(INVOICES EXPORT) when downloadUrl is included and an invoice of the page
     is outside the EXPORT scope (one refusal for the field, not one per invoice).
     """
@@ -92,12 +92,20 @@ async def list_invoices(
         rows = await fetch_all(
             session,
             queries.page_statement(
-                where, ordering, after=position, limit=size + 1, today=today, with_account=with_accounts
+                where,
+                ordering,
+                after=position,
+                limit=size + 1,
+                today=today,
+                with_account=with_accounts,
+                with_total=with_total,
             ),
         )
+        total = queries.page_total(rows, after=position) if with_total else 0
+        if total is None:
+            total = (await fetch_all(session, queries.count_statement(where)))[0][0]
         has_next = len(rows) > size
         rows = rows[:size]
-        total = (await fetch_all(session, queries.count_statement(where)))[0][0] if with_total else 0
         lines: dict[int, list[Any]] | None = None
         if rows and "lines" in include:
             lines = {r.id: [] for r in rows}

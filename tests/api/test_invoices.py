@@ -210,6 +210,24 @@ async def test_pages_stay_stable_when_an_invoice_arrives_between_them(gql, world
     assert page3["pageInfo"]["hasNextPage"] is False
 
 
+async def test_a_page_past_the_last_invoice_still_counts_every_invoice(gql, world) -> None:
+    # The count rides on the page's rows; a page with none (after the last cursor) counts apart.
+    last = None
+    after = None
+    while True:
+        result = await gql(LIST, {"id": world.org_id, "first": 2, "after": after}, token=world.finance.token)
+        last = result["data"]["organisation"]["invoices"]
+        after = last["pageInfo"]["endCursor"]
+        if not last["pageInfo"]["hasNextPage"]:
+            break
+    past = await gql(LIST, {"id": world.org_id, "first": 2, "after": after}, token=world.finance.token)
+    page = past["data"]["organisation"]["invoices"]
+
+    assert page["edges"] == []
+    assert page["totalCount"] == last["totalCount"] == 5
+    assert page["pageInfo"]["hasPreviousPage"] is True
+
+
 @pytest.mark.parametrize("first", [0, -1, 101])
 async def test_page_size_out_of_bounds_is_an_error(gql, world, first) -> None:
     result = await gql(LIST, {"id": world.org_id, "first": first}, token=world.finance.token)

@@ -201,10 +201,16 @@ def page_statement(
     limit: int,
     today: date,
     with_account: bool = False,
+    with_total: bool = False,
 ) -> Select[Any]:
     """One page in keyset order: rows strictly after `after`, `limit` of them, with their status
-    (and, with_account, their billing account's number and name: one round trip fewer)."""
-    return _page_statement(tuple(where), ordering, after, limit, today, with_account)
+    (and, with_account, their billing account's number and name: one round trip fewer).
+
+    with_total: each row also carries `total_count`, the number of invoices `where` matches
+    (cursor aside), computed once by the database as an uncorrelated subquery: the page and its
+    count in one round trip. A page with no rows carries no count (see `page_total`).
+    """
+    return _page_statement(tuple(where), ordering, after, limit, today, with_account, with_total)
 
 
 @lru_cache(maxsize=STATEMENT_MEMO)
@@ -215,9 +221,14 @@ def _page_statement(
     limit: int,
     today: date,
     with_account: bool,
+    with_total: bool,
 ) -> Select[Any]:
     column = ordering.column
     statement = select(*PAGE_COLUMNS, rules.status_column(today).label("status")).where(and_(*where))
+    if with_total:
+        # correlate(None): the subquery counts its own FROM invoices, not the outer row.
+        count = _count_statement(where).correlate(None).scalar_subquery()
+        statement = statement.add_columns(count.label("total_count"))
     if with_account:
         statement = statement.add_columns(
             _accounts.c.number.label("account_number"), _accounts.c.name.label("account_name")
@@ -242,6 +253,14 @@ def by_ids_statement(ids: Sequence[int], *, today: date) -> Select[Any]:
 
 def count_statement(where: list[ColumnElement[bool]]) -> Select[Any]:
     return _count_statement(tuple(where))
+
+
+def page_total(rows: Sequence[Any], *, after: tuple[Any, int] | None) -> int | None:
+    """The count a with_total page carries; None when it must be counted apart (an empty page
+    after a cursor: the filter may still match invoices before it). An empty first page: 0."""
+    if rows:
+        return int(rows[0].total_count)
+    return 0 if after is None else None
 
 
 @lru_cache(maxsize=STATEMENT_MEMO)
