@@ -53,6 +53,12 @@ def create_engine(url: str, *, echo: bool = False, statement_timeout_seconds: fl
     )
 
 
+def is_postgresql(session: AsyncSession) -> bool:
+    """Whether the session talks to PostgreSQL (for the few statements written per dialect)."""
+    bind = session.bind
+    return bind is not None and bind.dialect.name == "postgresql"
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from guichet import events
-from guichet.db import fetch_all
+from guichet.db import fetch_all, is_postgresql
 from guichet.domain.errors import DomainErrors
 from guichet.domain.ids import pk_of
 from guichet.domain.invoices import export as export_service
@@ -109,7 +109,12 @@ async def list_invoices(
         lines: dict[int, list[Any]] | None = None
         if rows and "lines" in include:
             lines = {r.id: [] for r in rows}
-            for line in await fetch_all(session, queries.lines_statement([r.id for r in rows])):
+            ids = [r.id for r in rows]
+            if is_postgresql(session):
+                found = await fetch_all(session, queries.LINES_OF_INVOICES_ARRAY, {"invoice_ids": ids})
+            else:
+                found = await fetch_all(session, queries.lines_statement(ids))
+            for line in found:
                 lines[line.invoice_id].append(line)
     if "downloadUrl" in include and not all(export_scope.allows(r.billing_account_id) for r in rows):
         raise AccessDenied(Module.INVOICES, Action.EXPORT)

@@ -19,7 +19,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, Select, and_, any_, bindparam, exists, false, func, or_, select
 
 from guichet.domain.errors import DomainError, DomainErrors, ErrorCode
 from guichet.domain.invoices import status as rules
@@ -289,19 +289,25 @@ def _summary_statement(where: tuple[ColumnElement[bool], ...], today: date) -> S
     )
 
 
+_LINES = (
+    select(_lines.c.invoice_id, _lines.c.description, _lines.c.line_number, _lines.c.amount_minor, _t.c.currency)
+    .join(_t, _t.c.id == _lines.c.invoice_id)
+    .order_by(_lines.c.invoice_id, _lines.c.position, _lines.c.id)
+)
+# PostgreSQL: the ids as one array parameter, so every page runs the same statement object (no
+# statement built or compiled for a page never seen, one prepared statement on the server).
+LINES_OF_INVOICES_ARRAY = _LINES.where(_lines.c.invoice_id == any_(bindparam("invoice_ids", type_=ARRAY(BigInteger))))
+
+
 def lines_statement(invoice_ids: Sequence[int]) -> Select[Any]:
-    """The lines of several invoices, in their printed order."""
+    """The lines of several invoices, in their printed order (any database; see
+    LINES_OF_INVOICES_ARRAY for PostgreSQL's form, bound with {"invoice_ids": [...]})."""
     return _lines_statement(tuple(sorted(set(invoice_ids))))
 
 
 @lru_cache(maxsize=STATEMENT_MEMO)
 def _lines_statement(invoice_ids: tuple[int, ...]) -> Select[Any]:
-    return (
-        select(_lines.c.invoice_id, _lines.c.description, _lines.c.line_number, _lines.c.amount_minor, _t.c.currency)
-        .join(_t, _t.c.id == _lines.c.invoice_id)
-        .where(_lines.c.invoice_id.in_(list(invoice_ids)))
-        .order_by(_lines.c.invoice_id, _lines.c.position, _lines.c.id)
-    )
+    return _LINES.where(_lines.c.invoice_id.in_(list(invoice_ids)))
 
 
 @dataclass(frozen=True)
