@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -159,6 +159,11 @@ class Authorizer:
             self._organisations[organisation_id] = await session.get(Organisation, organisation_id)
         self._engine.sync(key.access)
         return key.access
+
+    def organisation_row(self, organisation_id: int) -> Any | None:
+        """The organisation's row read with the viewer's access this request (None before that, or
+        when it does not exist): its model's attributes, to render, never to change."""
+        return self._organisations.get(organisation_id)
 
     async def membership(self, organisation_id: int) -> Membership | None:
         """The viewer's active membership of the organisation, or None (looked up once per request)."""

@@ -14,6 +14,7 @@ the change with pg_notify, which PostgreSQL delivers only if that transaction co
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from casbin_async_sqlalchemy_adapter.adapter import Adapter, Filter
 from sqlalchemy import String, and_, bindparam, cast, delete, literal_column, null, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from guichet.db import fetch_all
 from guichet.domain import models
 from guichet.domain.models.base import BigId
 from guichet.policies.rules import (
@@ -127,28 +129,35 @@ def _viewer_access_statement():  # type: ignore[no-untyped-def]
             cp.action,
         ),
     ).subquery("access_rows")
+    organisations = models.Organisation.__table__
     return (
         select(
-            models.Organisation,
-            c.id,
-            c.is_primary_admin,
-            rows.c.kind,
-            rows.c.role,
-            rows.c.account_id,
-            rows.c.module,
-            rows.c.action,
+            *organisations.c,
+            c.id.label("contact_id"),
+            c.is_primary_admin.label("contact_is_primary_admin"),
+            rows.c.kind.label("access_kind"),
+            rows.c.role.label("access_role"),
+            rows.c.account_id.label("access_account_id"),
+            rows.c.module.label("access_module"),
+            rows.c.action.label("access_action"),
         )  # fmt: skip
+        .select_from(organisations)
         .outerjoin(
             c,
             and_(
-                c.organisation_id == models.Organisation.id,
+                c.organisation_id == organisations.c.id,
                 c.person_id == bindparam("person_id"),
                 c.status == "ACTIVE",
             ),
         )
         .outerjoin(rows, rows.c.contact_id == c.id)
-        .where(models.Organisation.id == bindparam("organisation_id"))
+        .where(organisations.c.id == bindparam("organisation_id"))
     )
+
+
+# The organisation's own columns in a viewer-access row (what an Organisation model exposes).
+_ORGANISATION_COLUMNS = tuple(column.key for column in models.Organisation.__table__.c)
+OrganisationRow = namedtuple("OrganisationRow", _ORGANISATION_COLUMNS)  # type: ignore[misc]  # noqa: PYI024
 
 
 _VIEWER_ACCESS = _viewer_access_statement()
@@ -156,23 +165,28 @@ _VIEWER_ACCESS = _viewer_access_statement()
 
 async def load_viewer_access(
     session: AsyncSession, organisation_id: int, person_id: int
-) -> tuple[models.Organisation | None, ContactAccess | None]:
+) -> tuple[OrganisationRow | None, ContactAccess | None]:
     """The access rows of the person's ACTIVE contact in the organisation, in ONE statement.
 
     Every request calls this (nothing is cached across requests, so a revocation committed by any
     process is enforced on the next request). Returns (organisation, access): the organisation's
-    row comes in the same round trip and sits in the session's identity map, so while the caller
-    holds it (the map is weak) `session.get(Organisation, pk)` costs no statement. Access is None
-    when the organisation does not exist or the person is not an active member of it.
+    row (the Organisation model's attributes, read-only) comes in the same round trip, so
+    organisation(id:) reads no second statement. Core rows, not ORM objects (guichet.db.fetch_all).
+    Access is None when the organisation does not exist or the person is not an active member of it.
     """
-    result = await session.execute(_VIEWER_ACCESS, {"organisation_id": organisation_id, "person_id": person_id})
-    organisation: models.Organisation | None = None
+    rows = await fetch_all(session, _VIEWER_ACCESS, {"organisation_id": organisation_id, "person_id": person_id})
+    organisation: OrganisationRow | None = None
     contact_id: int | None = None
     primary = False
     roles: set[RoleKey] = set()
     grants: set[Pair] = set()
     denials: set[Pair] = set()
-    for organisation, cid, is_primary, kind, role, account_id, module, action in result.all():
+    for row in rows:
+        if organisation is None:
+            organisation = OrganisationRow._make(getattr(row, key) for key in _ORGANISATION_COLUMNS)
+        cid, is_primary = row.contact_id, row.contact_is_primary_admin
+        kind, role, account_id = row.access_kind, row.access_role, row.access_account_id
+        module, action = row.access_module, row.access_action
         if cid is None:
             return organisation, None
         contact_id, primary = cid, bool(is_primary)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from guichet.domain import models
 from guichet.domain.ids import pk_of
+from guichet.policies.store import OrganisationRow
 from guichet.resolvers.pagination import Page, paginate_by_id
 
 if TYPE_CHECKING:
@@ -28,13 +29,16 @@ async def viewer_organisations(ctx: Context, person_id: int) -> list[models.Orga
         return list(rows)
 
 
-async def organisation_by_pk(ctx: Context, organisation_pk: int) -> models.Organisation | None:
-    """The organisation when the viewer is one of its active contacts, else None.
+async def organisation_by_pk(ctx: Context, organisation_pk: int) -> models.Organisation | OrganisationRow | None:
+    """The organisation when the viewer is one of its active contacts, else None (read-only).
 
-    The membership lookup leaves the organisation's row in the read session: no second statement.
+    The membership lookup reads the organisation's row in the same statement: no second one.
     """
     if await ctx.authz.membership(organisation_pk) is None:
         return None
+    held = ctx.authz.organisation_row(organisation_pk)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
     async with ctx.read() as session:
         return await session.get(models.Organisation, organisation_pk)
 
