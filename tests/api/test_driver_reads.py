@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy import event
 
-from guichet.db import fetch_all, fetch_first
+from guichet.db import fetch_all, fetch_first, is_postgresql
 from guichet.domain.invoices import queries
 from guichet.domain.models.payments import Payment, PaymentInvoice
 from guichet.domain.tokens import token_hash
+from guichet.policies.store import _VIEWER_ACCESS
 from guichet.resolvers.context import _VIEWER_STATEMENT
-from guichet.resolvers.payments import _PAYMENTS_BY_INVOICE
+from guichet.resolvers.payments import _PAYMENTS_BY_INVOICE, _PAYMENTS_BY_INVOICE_ARRAY
 from tests.conftest import TEST_NOW
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
@@ -83,8 +84,16 @@ async def test_the_dashboard_statements_read_the_same_rows_as_the_session(app: A
         (queries.lines_statement(ids), None),
         (_PAYMENTS_BY_INVOICE, {"invoice_ids": ids}),
         (_VIEWER_STATEMENT, {"token_hash": token_hash(member.token), "now": TEST_NOW}),
+        (_VIEWER_ACCESS, {"organisation_id": org.id, "person_id": member.person_id}),
+        (queries.page_statement(where, ordering, after=None, limit=5, today=today, with_total=True), None),
     ]
     engine = app.state.guichet.engine
+    async with app.state.guichet.read_sessionmaker() as session:
+        if is_postgresql(session):
+            statements += [
+                (queries.LINES_OF_INVOICES_ARRAY, {"invoice_ids": ids}),
+                (_PAYMENTS_BY_INVOICE_ARRAY, {"invoice_ids": ids}),
+            ]
     seen: list[str] = []
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -102,3 +111,31 @@ async def test_the_dashboard_statements_read_the_same_rows_as_the_session(app: A
             _same(expected, found)
         assert len(seen) == len(statements)  # statement counters see every one
         assert await fetch_first(session, _VIEWER_STATEMENT, {"token_hash": "unknown", "now": TEST_NOW}) is None
+
+
+async def test_statements_of_one_shape_each_read_their_own_values(app: Any, sessionmaker: Any) -> None:
+    # Two organisations' page statements are one shape with other bound values: the driver path
+    # compiles the shape once and binds each statement's own values (a miss on a page never seen
+    # costs no compilation), so each page still reads its own organisation's invoices.
+    today = date(2026, 9, 3)
+    async with sessionmaker() as session, session.begin():
+        orgs = [await make_organisation(session) for _ in range(2)]
+        for index, org in enumerate(orgs):
+            account = await make_account(session, org, name=f"Site {index}")
+            for day in range(index + 2):
+                await make_full_invoice(session, account, due=date(2026, 9, 1) + timedelta(days=day))
+    ordering = queries.InvoiceOrdering("DUE_DATE", descending=False)
+
+    def page(org_id: int) -> Any:
+        where = queries.conditions(
+            organisation_id=org_id, account_ids=None, criteria=queries.InvoiceCriteria(), today=today
+        )
+        return queries.page_statement(where, ordering, after=None, limit=10, today=today, with_total=True)
+
+    async with app.state.guichet.read_sessionmaker() as session:
+        for org in (*orgs, *reversed(orgs)):
+            expected = list((await session.execute(page(org.id))).all())
+            found = await fetch_all(session, page(org.id))
+            _same(expected, found)
+            assert {row.organisation_id for row in found} == {org.id}
+        assert [len(await fetch_all(session, page(org.id))) for org in orgs] == [2, 3]
