@@ -178,9 +178,10 @@ def _row_class(keys: tuple[str, ...]) -> type:
 
 # statement -> its _Bound, or None when not covered; weak: memoised statements come and go.
 _PREPARED: weakref.WeakKeyDictionary[Any, _Bound | None] = weakref.WeakKeyDictionary()
-# (dialect name, SQLAlchemy cache key) -> the shape's _Prepared (None: not covered); bounded.
+# (dialect, SQLAlchemy cache key) -> the shape's _Prepared (None: not covered); bounded. The
+# dialect object itself, as in SQLAlchemy's own cache: two engines may render the same shape apart.
 SHAPES_LIMIT = 1024
-_SHAPES: dict[tuple[str, Any], _Prepared | None] = {}
+_SHAPES: dict[tuple[Any, Any], _Prepared | None] = {}
 
 
 def _prepared(statement: Any, dialect: Any) -> _Bound | None:
@@ -197,7 +198,7 @@ def _bind(statement: Any, dialect: Any) -> _Bound | None:
             return _Bound(_Prepared(statement, dialect, None), None)
         except _NotCovered:
             return None
-    shape = (dialect.name, cache_key.key)
+    shape = (dialect, cache_key.key)
     prepared = _SHAPES.get(shape, False)
     if prepared is False:
         try:
