@@ -312,7 +312,9 @@ def _row_backed(parent: GraphQLObjectType) -> tuple[type | None, dict[str, Any]]
     origin = getattr(definition, "origin", None)
     if not isinstance(origin, type) or not issubclass(origin, RowBacked):
         return None, {}
-    return origin, dict(origin._row_fields)
+    # A class attribute of that name (a default, a property) wins over __getattr__ in an ordinary
+    # read: such a field is read the ordinary way.
+    return origin, {name: compute for name, compute in origin._row_fields.items() if not hasattr(origin, name)}
 
 
 async def _settle(container: Any, positions: list[Any]) -> Any:
