@@ -102,6 +102,12 @@ _TAKE_SQL = f"""
 BUCKET_POOL_SIZE = 10
 
 
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """The pool's release hook: the debit leaves no session state (no SET, LISTEN, cursor or lock),
+    so asyncpg's default reset (four statements on every release) has nothing to undo. asyncpg
+    still rolls back a transaction left open before calling this."""
+
+
 class PostgresBuckets:
     """Buckets in the rate_buckets table, debited by one statement on a dedicated asyncpg pool.
 
@@ -129,6 +135,7 @@ class PostgresBuckets:
                         min_size=1,
                         max_size=BUCKET_POOL_SIZE,
                         server_settings={"synchronous_commit": "off"},
+                        reset=_nothing_to_reset,
                     )
         return self._pool
 
