@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 from guichet.domain.ids import to_global_id
 from guichet.domain.service_requests import links
 from guichet.domain.service_requests.attachments import Upload
-from guichet.execution.executor import verification_rerun
 from tests.factories_service_requests import SrWorld
 
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
@@ -87,20 +82,3 @@ def incident_input(world: SrWorld, **extra: Any) -> dict[str, Any]:
 def upload_path(upload: Upload) -> str:
     """The path of an announced upload's PUT link."""
     return f"/uploads/{links.sign(SECRET_KEY, links.UPLOAD, upload.grant, upload.expires_at)}"
-
-
-@contextmanager
-def counting(engine: Any) -> Iterator[list[str]]:
-    """The SQL statements the engine runs inside the block (not those of the differential mode's
-    second, graphql-core execution of a query: GUICHET_FASTPATH_VERIFY, set by the test suite)."""
-    statements: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not verification_rerun():
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)

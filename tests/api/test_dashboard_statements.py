@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
-
-from sqlalchemy import event
 
 from guichet.domain.ids import to_global_id
-from guichet.execution.executor import verification_rerun
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
+from tests.statements import counting
 
 DASHBOARD = """
 query Dashboard($id: ID!, $first: Int!) {
@@ -33,21 +29,6 @@ query Dashboard($id: ID!, $first: Int!) {
   }
 }
 """
-
-
-@contextmanager
-def counting(engine: Any) -> Any:
-    statements: list[str] = []
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not verification_rerun():
-            statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", before)
 
 
 async def test_a_page_of_5_and_a_page_of_50_cost_the_same_statements(app, gql, sessionmaker) -> None:

@@ -21,7 +21,8 @@ from tests.factories_service_requests import (
     make_sr_world,
     open_request,
 )
-from tests.factories_service_requests_gql import FIELDS, LIST, counting, gid, upload_path
+from tests.factories_service_requests_gql import FIELDS, LIST, gid, upload_path
+from tests.statements import counting
 
 CATEGORIES = (
     "query($id: ID!) { serviceRequestCategories(organisationId: $id) { "
