@@ -19,9 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
-from sqlalchemy.engine import make_url
-
-from guichet.db import is_sqlite
+from guichet.db import asyncpg_dsn, is_sqlite
 from guichet.settings import Settings
 
 log = logging.getLogger("guichet.events")
@@ -126,16 +124,12 @@ class LocalBroker(Broker):
     """One process (SQLite): publishing is delivering."""
 
 
-def _asyncpg_dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class PostgresBroker(Broker):
     """LISTEN on one dedicated connection (reconnected if lost); NOTIFY from another."""
 
     def __init__(self, database_url: str) -> None:
         super().__init__()
-        self._dsn = _asyncpg_dsn(database_url)
+        self._dsn = asyncpg_dsn(database_url)
         self._listener: Any = None
         self._sender: Any = None
         self._send_lock = asyncio.Lock()

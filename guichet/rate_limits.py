@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Protocol
 
 import asyncpg
-from sqlalchemy.engine import make_url
+
+from guichet.db import asyncpg_dsn
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class PostgresBuckets:
     def __init__(self, database_url: str, capacity: int, restore: float) -> None:
         self.capacity = capacity
         self.restore = restore
-        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = asyncpg_dsn(database_url)
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
 

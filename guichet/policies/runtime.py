@@ -19,9 +19,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from guichet.db import asyncpg_dsn
 from guichet.policies.engine import PolicyEngine
 from guichet.policies.store import load_access, load_key_access, load_templates, template_fingerprint
 from guichet.policies.watcher import PostgresWatcher
@@ -96,10 +96,6 @@ class PolicyRuntime:
         await self.refresh_contacts(self.engine.held_contacts())
         await self.refresh_keys(self.engine.held_keys())
         await self.refresh_templates()
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:

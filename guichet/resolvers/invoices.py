@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from guichet import events
-from guichet.db import fetch_all, is_postgresql
+from guichet.db import fetch_all, fetch_by_ids
 from guichet.domain.errors import DomainErrors
 from guichet.domain.ids import pk_of
 from guichet.domain.invoices import export as export_service
@@ -75,9 +75,9 @@ async def list_invoices(
     `include` names the relations to read with the page ("billingAccount", "lines", "payments",
     "downloadUrl"). Statements: the page (joined with its billing accounts when included, and
     carrying its count when `with_total`), and, only when included, the page's lines and
-    payments: the same number for a page of 5 or of 100. Raise DomainError(VALIDATION) for a bad filter, `first` or
-    cursor; AccessDenied(INVOICES EXPORT) when downloadUrl is included and an invoice of the page
-    is outside the EXPORT scope (one refusal for the field, not one per invoice).
+    payments: the same number for a page of 5 or of 100. Raise DomainError(VALIDATION) for a bad
+    filter, `first` or cursor; AccessDenied(INVOICES EXPORT) when downloadUrl is included and an
+    invoice of the page is outside the EXPORT scope (one refusal for the field, not one per invoice).
     """
     size = page_size(first)
     criteria = _validated(criteria)
@@ -109,12 +109,7 @@ async def list_invoices(
         lines: dict[int, list[Any]] | None = None
         if rows and "lines" in include:
             lines = {r.id: [] for r in rows}
-            ids = [r.id for r in rows]
-            if is_postgresql(session):
-                found = await fetch_all(session, queries.LINES_OF_INVOICES_ARRAY, {"invoice_ids": ids})
-            else:
-                found = await fetch_all(session, queries.lines_statement(ids))
-            for line in found:
+            for line in await fetch_by_ids(session, queries.LINES_OF_INVOICES, [r.id for r in rows]):
                 lines[line.invoice_id].append(line)
     if "downloadUrl" in include and not all(export_scope.allows(r.billing_account_id) for r in rows):
         raise AccessDenied(Module.INVOICES, Action.EXPORT)

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from guichet.domain import models
 from guichet.domain.ids import pk_of
-from guichet.policies.store import OrganisationRow
 from guichet.resolvers.pagination import Page, paginate_by_id
 
 if TYPE_CHECKING:
+    from guichet.policies.store import OrganisationRow
     from guichet.resolvers.context import Context
 
 

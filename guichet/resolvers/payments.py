@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ARRAY, BigInteger, any_, bindparam, select
+from sqlalchemy import select
 
 from guichet import events
-from guichet.db import fetch_all, is_postgresql
+from guichet.db import ByIds, fetch_by_ids
 from guichet.domain.cards import CardDetails
 from guichet.domain.errors import DomainError, ErrorCode
 from guichet.domain.ids import decode_id, pk_of
@@ -106,18 +106,13 @@ async def list_payments(
 # Built once (keys bound per call): a page's payments build no statement and no cache key. Core
 # columns, not the ORM entity: each payment is a plain row (attribute names are the mapped ones),
 # so a page of 50 invoices builds no identity-map objects; the label keeps `id` the payment's.
-# On PostgreSQL the ids are one array parameter (`= ANY($1)`): the same SQL text for any page,
-# so nothing is expanded per call and the server keeps one prepared statement; SQLite gets IN.
 _payments_table = PaymentRow.__table__
 _covered = PaymentInvoice.__table__.c.invoice_id
-_PAYMENTS_OF_INVOICES = (
+_PAYMENTS_BY_INVOICE = ByIds.of(
     select(_covered.label("covered_invoice_id"), *_payments_table.c)
     .join_from(PaymentInvoice.__table__, _payments_table, _payments_table.c.id == PaymentInvoice.__table__.c.payment_id)
-    .order_by(_payments_table.c.id.desc())
-)
-_PAYMENTS_BY_INVOICE = _PAYMENTS_OF_INVOICES.where(_covered.in_(bindparam("invoice_ids", expanding=True)))
-_PAYMENTS_BY_INVOICE_ARRAY = _PAYMENTS_OF_INVOICES.where(
-    _covered == any_(bindparam("invoice_ids", type_=ARRAY(BigInteger)))
+    .order_by(_payments_table.c.id.desc()),
+    _covered,
 )
 
 
@@ -127,8 +122,7 @@ async def readable_payments_of_invoices(ctx: Context, invoice_ids: list[int]) ->
     The payments are rows with the Payment model's column attributes (what Payment.from_row reads).
     """
     async with ctx.read() as session:
-        statement = _PAYMENTS_BY_INVOICE_ARRAY if is_postgresql(session) else _PAYMENTS_BY_INVOICE
-        rows: Sequence[Any] = await fetch_all(session, statement, {"invoice_ids": list(invoice_ids)})
+        rows: Sequence[Any] = await fetch_by_ids(session, _PAYMENTS_BY_INVOICE, invoice_ids)
     readable = {r.id for r in await readable_payments(ctx, list({p.id: p for p in rows}.values()))}
     grouped: dict[int, list[Any]] = defaultdict(list)
     for payment in rows:

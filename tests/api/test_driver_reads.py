@@ -18,7 +18,7 @@ from guichet.domain.models.payments import Payment, PaymentInvoice
 from guichet.domain.tokens import token_hash
 from guichet.policies.store import _VIEWER_ACCESS
 from guichet.resolvers.context import _VIEWER_STATEMENT
-from guichet.resolvers.payments import _PAYMENTS_BY_INVOICE, _PAYMENTS_BY_INVOICE_ARRAY
+from guichet.resolvers.payments import _PAYMENTS_BY_INVOICE
 from tests.conftest import TEST_NOW
 from tests.factories import make_account, make_member, make_organisation
 from tests.factories_invoices import make_full_invoice
@@ -82,7 +82,8 @@ async def test_the_dashboard_statements_read_the_same_rows_as_the_session(app: A
         (queries.count_statement(where), None),
         (queries.summary_statement(where, today=today), None),
         (queries.lines_statement(ids), None),
-        (_PAYMENTS_BY_INVOICE, {"invoice_ids": ids}),
+        (_PAYMENTS_BY_INVOICE.expanding, {"ids": ids}),
+        (queries.LINES_OF_INVOICES.expanding, {"ids": ids}),
         (_VIEWER_STATEMENT, {"token_hash": token_hash(member.token), "now": TEST_NOW}),
         (_VIEWER_ACCESS, {"organisation_id": org.id, "person_id": member.person_id}),
         (queries.page_statement(where, ordering, after=None, limit=5, today=today, with_total=True), None),
@@ -91,8 +92,8 @@ async def test_the_dashboard_statements_read_the_same_rows_as_the_session(app: A
     async with app.state.guichet.read_sessionmaker() as session:
         if is_postgresql(session):
             statements += [
-                (queries.LINES_OF_INVOICES_ARRAY, {"invoice_ids": ids}),
-                (_PAYMENTS_BY_INVOICE_ARRAY, {"invoice_ids": ids}),
+                (queries.LINES_OF_INVOICES.array, {"ids": ids}),
+                (_PAYMENTS_BY_INVOICE.array, {"ids": ids}),
             ]
     seen: list[str] = []
 

@@ -19,8 +19,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, ColumnElement, Select, and_, any_, bindparam, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 
+from guichet.db import ByIds
 from guichet.domain.errors import DomainError, DomainErrors, ErrorCode
 from guichet.domain.invoices import status as rules
 from guichet.domain.models import BillingAccount, Invoice, InvoiceLine
@@ -294,14 +295,13 @@ _LINES = (
     .join(_t, _t.c.id == _lines.c.invoice_id)
     .order_by(_lines.c.invoice_id, _lines.c.position, _lines.c.id)
 )
-# PostgreSQL: the ids as one array parameter, so every page runs the same statement object (no
-# statement built or compiled for a page never seen, one prepared statement on the server).
-LINES_OF_INVOICES_ARRAY = _LINES.where(_lines.c.invoice_id == any_(bindparam("invoice_ids", type_=ARRAY(BigInteger))))
+# The lines of several invoices, in their printed order: one statement for any page (db.ByIds).
+LINES_OF_INVOICES = ByIds.of(_LINES, _lines.c.invoice_id)
 
 
 def lines_statement(invoice_ids: Sequence[int]) -> Select[Any]:
-    """The lines of several invoices, in their printed order (any database; see
-    LINES_OF_INVOICES_ARRAY for PostgreSQL's form, bound with {"invoice_ids": [...]})."""
+    """The lines of several invoices, in their printed order, the ids in the statement (for
+    session.execute; a page's lines read LINES_OF_INVOICES)."""
     return _lines_statement(tuple(sorted(set(invoice_ids))))
 
 
